@@ -1,0 +1,1 @@
+"""Built-in function sets (TOML data), installed as ``octopus_cli.function_sets``."""

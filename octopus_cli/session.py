@@ -1,0 +1,43 @@
+"""Build a ready :class:`FunctionCaller` from command-line choices.
+
+Commands call :func:`open_caller`; tests replace it with a caller whose outputs are
+queued, so the whole command path (parsing, validation, output, handlers) runs for real
+without a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from octopus_cli.functions import FunctionSet, load_function_set
+
+
+@dataclass
+class CallerOptions:
+    model: str | None = None
+    functions: Path | None = None
+    grammar: bool = True
+    gpu_layers: int = 0
+    threads: int | None = None
+    prefix_cache: bool = True
+
+
+def open_function_set(path: Path | None) -> FunctionSet:
+    return load_function_set(path)
+
+
+def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred for start-up)
+    """Resolve the model, load it in llama.cpp, and check it against the function set."""
+    from octopus_cli.models import resolve_model
+    from octopus_cli.runtime import FunctionCaller, Runtime
+
+    function_set = open_function_set(options.functions)
+    path = resolve_model(options.model)
+    runtime = Runtime(
+        path,
+        n_gpu_layers=options.gpu_layers,
+        n_threads=options.threads,
+        prefix_cache=options.prefix_cache,
+    )
+    return FunctionCaller(runtime, function_set, use_grammar=options.grammar)
