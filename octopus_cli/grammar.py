@@ -138,7 +138,7 @@ def _value_rule(param: Parameter) -> str:
         top = f'{numbers[-1]} ".0"?'
         return f"({below}) {fraction} | {top}" if below else top
     sign = '"-"? ' if low is None or low < 0 else ""
-    digits = f"[0-9]{{1,{_INT_DIGITS}}}"
+    digits = f'("0" | [1-9] [0-9]{{0,{_INT_DIGITS - 1}}})'  # Python forbids leading zeros
     if param.type == "int":
         return sign + digits
     return f'{sign}{digits} ("." [0-9]{{1,4}})?'

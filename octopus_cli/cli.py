@@ -1,0 +1,133 @@
+"""The ``octopus`` command: a thin Typer layer over the library.
+
+Errors are mapped in one place, :class:`OctopusGroup`: any :class:`OctopusError` becomes
+``Error: ...`` (plus a hint) on stderr and the exit code its class carries.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from octopus_cli import __version__
+from octopus_cli.console import err_console, report_error
+from octopus_cli.errors import ExitCode, OctopusError
+
+EXIT_CODES_HELP = """\
+[bold]Exit codes[/bold]: 0 success · 1 other error · 2 usage error ·
+3 model missing, unknown or corrupt (runtime error) · 4 the model chose no function ·
+5 handler failed, missing or declined · 6 the model's answer is unusable (no end token,
+unparsable, unknown token, breaks the signature) · 7 unreadable input (non-UTF-8 stdin,
+bad function set or handler file) · 130 interrupted · 141 stdout closed by the reader.
+"""
+
+
+class OctopusGroup(TyperGroup):
+    """Maps the domain exceptions of every sub-command to messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OctopusError as error:
+            report_error(error)
+            raise typer.Exit(int(error.exit_code)) from None
+
+
+app = typer.Typer(
+    name="octopus",
+    cls=OctopusGroup,
+    help=(
+        "On-device function calling with functional-token models (Octopus v2) on llama.cpp.\n\n"
+        "Examples:\n\n"
+        '  octopus ask "take a selfie with the front camera"\n\n'
+        "  cat queries.txt | octopus ask - > calls.jsonl\n\n"
+        '  octopus ask --run "set the media volume to 4"\n\n'
+        "  octopus repl\n\n"
+        "  octopus models pull octopus-v2"
+    ),
+    epilog=EXIT_CODES_HELP,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"octopus {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """With no command on a terminal, start the REPL; otherwise show this help."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from octopus_cli.commands.repl import repl
+
+        ctx.invoke(repl)
+        return
+    typer.echo(ctx.get_help())
+
+
+def _register() -> None:
+    from octopus_cli.commands.ask import ask
+    from octopus_cli.commands.convert import convert_command
+    from octopus_cli.commands.functions import functions
+    from octopus_cli.commands.models import models_app
+    from octopus_cli.commands.repl import repl
+
+    app.command(epilog=EXIT_CODES_HELP)(ask)
+    app.command()(repl)
+    app.command()(functions)
+    app.add_typer(models_app, name="models")
+    app.command("convert")(convert_command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point: the last line of defence for interrupts and pipes."""
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Exit as exit_:
+        code = exit_.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = error.exit_code
+    except click.exceptions.Abort:
+        err_console.print("Aborted.")
+        code = 130
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = ExitCode.BROKEN_PIPE
+    except OctopusError as error:  # raised outside a command (e.g. in a callback)
+        report_error(error)
+        code = error.exit_code
+    _exit(int(code or 0))
+
+
+def _exit(code: int) -> None:
+    """Exit without letting a flush into a closed pipe print a traceback at shutdown."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = code or ExitCode.BROKEN_PIPE
+    sys.exit(code)

@@ -1,0 +1,218 @@
+"""``octopus ask``: one query from the command line, or one per line from stdin."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from typing import Annotated, Any, BinaryIO, TextIO
+
+import click
+import typer
+from rich.console import Console
+
+from octopus_cli import session
+from octopus_cli.calls import OutcomeKind
+from octopus_cli.commands.options import (
+    FunctionsOption,
+    GpuLayersOption,
+    GrammarOption,
+    ModelOption,
+    ThreadsOption,
+    caller_options,
+)
+from octopus_cli.console import err_console
+from octopus_cli.errors import ExitCode, HandlerError, InputError, OctopusError
+from octopus_cli.output import answer_to_dict, call_line, render_answer
+from octopus_cli.runtime import Answer
+
+
+def ask(
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            help="What you want done, in plain words. '-' (or no query with piped stdin) "
+            "reads one query per line and writes one JSON line per query.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (query, call, raw, timings).")
+    ] = False,
+    call_only: Annotated[
+        bool, typer.Option("--call", help="Print only the call, e.g. take_a_photo(camera='front').")
+    ] = False,
+    run: Annotated[
+        bool, typer.Option("--run", help="Run the function's local handler (asks first).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --run: do not ask.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --run: print the handler's argv only.")
+    ] = False,
+    model: ModelOption = None,
+    functions: FunctionsOption = None,
+    grammar: GrammarOption = True,
+    gpu_layers: GpuLayersOption = 0,
+    threads: ThreadsOption = None,
+) -> None:
+    """Answer a request with a function call.
+
+    Examples:
+
+      octopus ask "take a selfie with the front camera"
+
+      octopus ask --call "what's the weather in Lisbon"
+
+      octopus ask --json "email ana@example.com that I'm late"
+
+      printf 'call mom\\nplay jazz on the nest hub\\n' | octopus ask -
+
+      octopus ask --run --dry-run "find a route from Paris to Lyon by bike"
+    """
+    if as_json and call_only:
+        raise typer.BadParameter("choose one of --json and --call")
+    if (yes or dry_run) and not run:
+        raise typer.BadParameter("--yes and --dry-run go with --run")
+    stream = query == "-" or (query is None and not sys.stdin.isatty())
+    if query is None and not stream:
+        raise typer.BadParameter("give a query, or pipe queries on stdin (one per line)")
+    if stream and run and not (yes or dry_run):
+        raise typer.BadParameter("with queries on stdin, --run needs --yes or --dry-run")
+    options = caller_options(model, functions, grammar, gpu_layers, threads)
+    with _loading_status():
+        caller = session.open_caller(options)
+    asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run)
+    if stream:
+        code = asker.stream(sys.stdin.buffer, sys.stdout, call_only=call_only)
+    else:
+        assert query is not None
+        code = asker.single(query, as_json=as_json, call_only=call_only)
+    raise typer.Exit(int(code))
+
+
+def _loading_status() -> Any:
+    """A spinner on stderr while the model loads, only when someone is watching."""
+    import contextlib
+
+    if err_console.is_terminal:
+        return err_console.status("Loading model…", spinner="dots")
+    return contextlib.nullcontext()
+
+
+def confirm_argv(argv: list[str]) -> bool:
+    """Show the exact command and ask; anything but yes (including EOF) declines."""
+    err_console.print("[bold]About to run:[/bold]", shlex.join(argv), markup=True, highlight=False)
+    try:
+        return click.confirm("Run it?", default=False, err=True)
+    except click.exceptions.Abort:
+        return False
+
+
+class _Asker:
+    """Answers queries on one loaded caller and applies the output and --run choices."""
+
+    def __init__(self, caller: Any, *, run: bool, yes: bool, dry_run: bool) -> None:
+        self.caller = caller
+        self.run = run
+        self.yes = yes
+        self.dry_run = dry_run
+        self._handlers = None
+
+    def _handler_table(self) -> Any:
+        if self._handlers is None:
+            from octopus_cli.handlers import load_handlers
+
+            self._handlers = load_handlers(self.caller.function_set)
+        return self._handlers
+
+    def run_handlers(self, answer: Answer) -> list[dict[str, Any]]:
+        """Run (or dry-run) the handler of each call; raises HandlerError on failure."""
+        from octopus_cli.handlers import execute
+
+        results = []
+        for call in answer.outcome.calls:
+            result = execute(
+                call,
+                self._handler_table(),
+                assume_yes=self.yes,
+                dry_run=self.dry_run,
+                confirm=confirm_argv,
+            )
+            results.append(
+                {"argv": result.argv, "ran": result.ran, "returncode": result.returncode}
+            )
+        return results
+
+    def single(self, query: str, *, as_json: bool, call_only: bool) -> ExitCode:
+        answer = self.caller.ask(query)
+        kind = answer.outcome.kind
+        handler_error: HandlerError | None = None
+        if self.run and kind is OutcomeKind.CALL:
+            try:
+                answer.extra["handlers"] = self.run_handlers(answer)
+            except HandlerError as error:
+                handler_error = error
+                answer.extra["handler_error"] = error.message
+        if as_json:
+            _write_line(sys.stdout, json.dumps(answer_to_dict(answer), ensure_ascii=False))
+        elif call_only:
+            if answer.outcome.calls:
+                _write_line(sys.stdout, call_line(answer))
+        elif not kind.is_failure:  # failures are reported once, as an error, below
+            render_answer(answer, Console(highlight=False))
+            for item in answer.extra.get("handlers", []):
+                verb = "ran" if item["ran"] else "would run"
+                err_console.print(f"[dim]{verb}:[/dim] {shlex.join(item['argv'])}", highlight=False)
+        if handler_error is not None:
+            raise handler_error
+        if kind.is_failure:
+            if not as_json:
+                raise _UnusableAnswer(answer)
+            return ExitCode.UNPARSABLE
+        if kind is OutcomeKind.IRRELEVANT:
+            return ExitCode.NO_FUNCTION
+        return ExitCode.OK
+
+    def stream(self, source: BinaryIO, out: TextIO, *, call_only: bool) -> ExitCode:
+        """One JSON line (or call line) per non-blank input line, flushed as it is ready."""
+        code = ExitCode.OK
+        for number, line in enumerate(source, start=1):
+            try:
+                query = line.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                error = InputError(f"stdin line {number} is not valid UTF-8; skipped")
+                err_console.print(f"[bold red]Error:[/bold red] {error.message}")
+                record = {"line": number, "status": "bad_input", "error": error.message}
+                _write_line(out, "" if call_only else json.dumps(record))
+                code = ExitCode.BAD_INPUT
+                continue
+            if not query:
+                continue
+            answer = self.caller.ask(query)
+            answer.extra["line"] = number
+            if self.run and answer.outcome.kind is OutcomeKind.CALL:
+                try:
+                    answer.extra["handlers"] = self.run_handlers(answer)
+                except HandlerError as error:
+                    answer.extra["handler_error"] = error.message
+            if call_only:
+                _write_line(out, call_line(answer))
+            else:
+                _write_line(out, json.dumps(answer_to_dict(answer), ensure_ascii=False))
+        return code
+
+
+class _UnusableAnswer(OctopusError):
+    exit_code = ExitCode.UNPARSABLE
+
+    def __init__(self, answer: Answer) -> None:
+        kind = answer.outcome.kind
+        super().__init__(
+            f"the model's answer is unusable ({kind}): {answer.outcome.error}",
+            hint="try rephrasing, use --json to see the raw output, or keep --grammar on",
+        )
+
+
+def _write_line(out: TextIO, text: str) -> None:
+    out.write(text + "\n")
+    out.flush()

@@ -1,0 +1,69 @@
+"""``octopus functions``: what the model can call, and which calls can run here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from octopus_cli.commands.options import FunctionsOption
+from octopus_cli.functions import FunctionSet, load_function_set
+
+
+def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
+    """One record per function: token, signature, description, handler status."""
+    from octopus_cli.handlers import load_handlers
+
+    table = load_handlers(function_set)
+    return [
+        {
+            "token": f.token,
+            "token_text": function_set.token_text(f.token),
+            "name": f.name,
+            "signature": f.signature(),
+            "description": f.description,
+            "handler": table.describe(f.name),
+            "handler_available": table.for_function(f.name) is not None
+            and not table.for_function(f.name).missing_tools(),
+        }
+        for f in function_set.functions
+    ]
+
+
+def function_table(function_set: FunctionSet) -> Table:
+    table = Table(
+        title=f"Function set {function_set.name!r} ({sys.platform})", title_justify="left"
+    )
+    table.add_column("token", justify="right", style="cyan")
+    table.add_column("signature", style="bold")
+    table.add_column("handler")
+    table.add_column("description", style="dim")
+    for row in function_rows(function_set):
+        style = "green" if row["handler_available"] else "yellow"
+        table.add_row(
+            row["token_text"], row["signature"], f"[{style}]{row['handler']}[/]", row["description"]
+        )
+    return table
+
+
+def functions(
+    functions_file: FunctionsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List the functions of a function set: token, signature and local handler.
+
+    Examples:
+
+      octopus functions
+
+      octopus functions --functions my-functions.toml --json
+    """
+    function_set = load_function_set(functions_file)
+    if as_json:
+        typer.echo(json.dumps(function_rows(function_set), indent=2))
+    else:
+        Console().print(function_table(function_set))

@@ -1,0 +1,206 @@
+"""``octopus repl``: ask one query after another on a model loaded once."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from octopus_cli import paths, session
+from octopus_cli.calls import OutcomeKind
+from octopus_cli.commands.ask import confirm_argv
+from octopus_cli.commands.functions import function_table
+from octopus_cli.commands.options import (
+    FunctionsOption,
+    GpuLayersOption,
+    GrammarOption,
+    ModelOption,
+    ThreadsOption,
+    caller_options,
+)
+from octopus_cli.console import report_error
+from octopus_cli.errors import OctopusError
+from octopus_cli.output import answer_to_dict, render_answer
+
+PROMPT = "octopus> "
+HELP = """\
+Type a request in plain words, or a command:
+  /run [on|off]   run the chosen function's handler (asks before each run)
+  /json [on|off]  print answers as JSON
+  /functions      list the functions and their handlers
+  /model          show the loaded model
+  /help           this text
+  /quit           leave (Ctrl-D works too; Ctrl-C cancels a running query)"""
+
+
+def repl(
+    model: ModelOption = None,
+    functions: FunctionsOption = None,
+    grammar: GrammarOption = True,
+    gpu_layers: GpuLayersOption = 0,
+    threads: ThreadsOption = None,
+    run: Annotated[bool, typer.Option("--run", help="Start with /run on.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Start with /json on.")] = False,
+) -> None:
+    """Interactive session: line editing, history, slash commands.
+
+    Examples:
+
+      octopus repl
+
+      octopus repl --model ./my-octopus.Q4_K_M.gguf --run
+    """
+    console = Console(highlight=False)
+    options = caller_options(model, functions, grammar, gpu_layers, threads)
+    with console.status("Loading model…", spinner="dots") if console.is_terminal else _nothing():
+        caller = session.open_caller(options)
+    shell = Repl(caller, console, run=run, as_json=as_json)
+    with _line_editing():
+        shell.loop(input)
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+@contextlib.contextmanager
+def _line_editing() -> Iterator[None]:
+    """GNU readline line editing, with history kept in the user's data directory."""
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: plain input() still works
+        yield
+        return
+    history = paths.history_file()
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(1000)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+
+
+class Repl:
+    """The loop, separate from the command so tests can feed it lines."""
+
+    def __init__(self, caller: Any, console: Console, *, run: bool, as_json: bool) -> None:
+        self.caller = caller
+        self.console = console
+        self.run = run
+        self.as_json = as_json
+        self.commands: dict[str, Callable[[str], bool]] = {
+            "/help": self._help,
+            "/run": self._toggle("run"),
+            "/json": self._toggle("as_json"),
+            "/functions": self._functions,
+            "/model": self._model,
+            "/quit": self._quit,
+            "/exit": self._quit,
+        }
+
+    def loop(self, read_line: Callable[[str], str]) -> None:
+        path = getattr(getattr(self.caller, "runtime", None), "model_path", None)
+        name = path.name if path is not None else "model"
+        self.console.print(f"[bold]octopus[/bold] · {escape(name)} · /help for commands")
+        while True:
+            try:
+                line = read_line(PROMPT).strip()
+            except EOFError:
+                self.console.print()
+                return
+            except KeyboardInterrupt:
+                self.console.print("^C")
+                continue
+            except UnicodeDecodeError:
+                self.console.print("[red]Error:[/red] that line is not valid UTF-8")
+                continue
+            if not line:
+                continue
+            if line.startswith("/"):
+                command, _, argument = line.partition(" ")
+                handler = self.commands.get(command)
+                if handler is None:
+                    self.console.print(f"Unknown command {escape(command)}; /help lists them")
+                elif not handler(argument.strip()):
+                    return
+                continue
+            self.answer(line)
+
+    def answer(self, query: str) -> None:
+        try:
+            answer = self.caller.ask(query)
+        except KeyboardInterrupt:
+            self.console.print("[yellow]cancelled[/yellow]")
+            return
+        except OctopusError as error:
+            report_error(error)
+            return
+        if self.as_json:
+            self.console.print_json(json.dumps(answer_to_dict(answer)))
+        else:
+            render_answer(answer, self.console)
+        if self.run and answer.outcome.kind is OutcomeKind.CALL:
+            from octopus_cli.handlers import execute, load_handlers
+
+            table = load_handlers(self.caller.function_set)
+            for call in answer.outcome.calls:
+                try:
+                    result = execute(
+                        call, table, assume_yes=False, dry_run=False, confirm=confirm_argv
+                    )
+                except OctopusError as error:
+                    report_error(error)
+                    continue
+                if result.stdout:
+                    self.console.print(escape(result.stdout.rstrip()))
+                self.console.print(f"[dim]handler exited with {result.returncode}[/dim]")
+
+    # -- slash commands: each returns False to leave the loop ------------------------------
+
+    def _help(self, _: str) -> bool:
+        self.console.print(escape(HELP))
+        return True
+
+    def _toggle(self, attribute: str) -> Callable[[str], bool]:
+        label = "/" + ("json" if attribute == "as_json" else attribute)
+
+        def toggle(argument: str) -> bool:
+            if argument not in ("", "on", "off"):
+                self.console.print(f"usage: {label} [on|off]")
+                return True
+            value = (argument == "on") if argument else not getattr(self, attribute)
+            setattr(self, attribute, value)
+            self.console.print(f"{label} is {'on' if value else 'off'}")
+            return True
+
+        return toggle
+
+    def _functions(self, _: str) -> bool:
+        self.console.print(function_table(self.caller.function_set))
+        return True
+
+    def _model(self, _: str) -> bool:
+        runtime = self.caller.runtime
+        size = runtime.model_path.stat().st_size / 1e6
+        meta = runtime.metadata
+        self.console.print(f"model     {escape(str(runtime.model_path))} ({size:.0f} MB)")
+        self.console.print(f"arch      {escape(meta.get('general.architecture', '?'))}")
+        self.console.print(f"name      {escape(meta.get('general.name', '?'))}")
+        self.console.print(
+            f"functions {escape(self.caller.function_set.name)} "
+            f"({len(self.caller.function_set.functions)}), grammar "
+            f"{'on' if self.caller.grammar else 'off'}"
+        )
+        return True
+
+    def _quit(self, _: str) -> bool:
+        return False

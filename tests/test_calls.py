@@ -1,0 +1,139 @@
+"""Parsing and validating model output: every outcome kind, from real output shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from octopus_cli.calls import OutcomeKind, parse_output
+from octopus_cli.functions import FunctionSet
+
+
+def test_published_model_output_parses_to_typed_call(android: FunctionSet) -> None:
+    # The real model's greedy output, cut at <nexa_end> (the rest is never generated).
+    outcome = parse_output(" <nexa_0>('front')<nexa_end>", android)
+    assert outcome.kind is OutcomeKind.CALL
+    assert outcome.call.name == "take_a_photo"
+    assert outcome.call.arguments == {"camera": "front"}
+    assert outcome.call.call_string() == "take_a_photo(camera='front')"
+
+
+def test_text_after_end_token_is_ignored(android: FunctionSet) -> None:
+    raw = "<nexa_0>('front')<nexa_end>\n\nFunction description: \ndef take_a_photo(camera):"
+    assert parse_output(raw, android).call.arguments == {"camera": "front"}
+
+
+def test_defaults_are_filled_and_keywords_accepted(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_5>('Paris', destination='Lyon')<nexa_end>", android)
+    assert outcome.call.arguments == {"origin": "Paris", "destination": "Lyon", "mode": "driving"}
+    news = parse_output("<nexa_1>(query='AI')<nexa_end>", android)
+    assert news.call.call_string() == "get_trending_news(query='AI', language='en')"
+
+
+def test_types_are_checked_and_ints_widen_to_float(android: FunctionSet) -> None:
+    assert parse_output("<nexa_16>(72)<nexa_end>", android).call.arguments == {
+        "target_temperature": 72.0
+    }
+    assert isinstance(
+        parse_output("<nexa_16>(72)<nexa_end>", android).call.arguments["target_temperature"], float
+    )
+    bad = parse_output("<nexa_11>('5')<nexa_end>", android)
+    assert bad.kind is OutcomeKind.INVALID_ARGUMENT
+    assert "expected int" in bad.error
+    # bool is an int in Python; a signature that says int must not take True.
+    assert parse_output("<nexa_11>(True)<nexa_end>", android).kind is OutcomeKind.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("<nexa_0>('side')<nexa_end>", "must be one of 'front', 'back'"),
+        ("<nexa_11>(11)<nexa_end>", "at most 10"),
+        ("<nexa_16>(49.5)<nexa_end>", "at least 50"),
+        ("<nexa_10>('7pm')<nexa_end>", "time24"),
+        ("<nexa_12>('Lunch', '2024-13-01-12-00', '2024-01-01-13-00')<nexa_end>", "datetime"),
+        ("<nexa_3>('bob', 'Hi', 'Lunch?')<nexa_end>", "email"),
+    ],
+)
+def test_values_break_signature(android: FunctionSet, raw: str, message: str) -> None:
+    outcome = parse_output(raw, android)
+    assert outcome.kind is OutcomeKind.INVALID_ARGUMENT
+    assert message in outcome.error
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("<nexa_0>(lens='front')<nexa_end>", "has no argument 'lens'"),
+        ("<nexa_2>()<nexa_end>", "missing argument 'location'"),
+        ("<nexa_0>('front', 'back')<nexa_end>", "takes 1 arguments, got 2"),
+        ("<nexa_2>('Rome', location='Rome')<nexa_end>", "given twice"),
+    ],
+)
+def test_wrong_arguments(android: FunctionSet, raw: str, message: str) -> None:
+    outcome = parse_output(raw, android)
+    assert outcome.kind is OutcomeKind.WRONG_ARGUMENTS
+    assert message in outcome.error
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<nexa_0>('front'<nexa_end>",
+        "take_a_photo('front')<nexa_end>",
+        "<nexa_0>(__import__('os').system('id'))<nexa_end>",
+        "<nexa_0>(*['front'])<nexa_end>",
+        "<nexa_0>('front') + 1<nexa_end>",
+        "<nexa_0>('a' if True else 'b')<nexa_end>",
+        "<nexa_end>",
+        "import os<nexa_end>",
+    ],
+)
+def test_malformed_output_is_a_result_not_an_exception(android: FunctionSet, raw: str) -> None:
+    outcome = parse_output(raw, android)
+    assert outcome.kind is OutcomeKind.UNPARSABLE
+    assert outcome.calls == ()
+
+
+def test_missing_end_token_and_unknown_token(android: FunctionSet) -> None:
+    assert parse_output("<nexa_0>('front')", android).kind is OutcomeKind.NO_END
+    unknown = parse_output("<nexa_42>()<nexa_end>", android)
+    assert unknown.kind is OutcomeKind.UNKNOWN_TOKEN
+    assert "<nexa_42>" in unknown.error
+
+
+def test_parallel_calls(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_15>(True);<nexa_13>(3, 'ring')<nexa_end>", android)
+    assert outcome.kind is OutcomeKind.CALL
+    assert [c.name for c in outcome.calls] == ["enable_do_not_disturb", "set_volume"]
+    assert outcome.calls[1].arguments == {"level": 3, "volume_type": "ring"}
+
+
+def test_nested_call_is_validated_recursively(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_7>('Ann', <nexa_2>('Oslo'))<nexa_end>", android)
+    assert outcome.kind is OutcomeKind.CALL
+    inner = outcome.call.arguments["message"]
+    assert inner.name == "get_weather_forecast"
+    assert outcome.call.call_string() == (
+        "send_text_message(contact_name='Ann', message=get_weather_forecast(location='Oslo'))"
+    )
+    assert outcome.call.to_dict()["arguments"]["message"]["function"] == "get_weather_forecast"
+    bad = parse_output("<nexa_7>('Ann', <nexa_2>())<nexa_end>", android)
+    assert bad.kind is OutcomeKind.WRONG_ARGUMENTS
+
+
+def test_irrelevant(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_20>()<nexa_end>", android)
+    assert outcome.kind is OutcomeKind.IRRELEVANT
+    assert not outcome.kind.is_failure
+
+
+def test_functional_token_text_inside_string_stays_text(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_4>('how <nexa_3> works')<nexa_end>", android)
+    assert outcome.call.arguments == {"query": "how <nexa_3> works"}
+
+
+def test_hostile_strings_are_just_strings(android: FunctionSet) -> None:
+    raw = "<nexa_4>('; rm -rf ~ $(id) `id` \\' \" \\n')<nexa_end>"
+    outcome = parse_output(raw, android)
+    assert outcome.kind is OutcomeKind.CALL
+    assert outcome.call.arguments["query"] == "; rm -rf ~ $(id) `id` ' \" \n"
