@@ -6,6 +6,7 @@ Errors are mapped in one place, :class:`OctopusGroup`: any :class:`OctopusError`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Annotated, Any
@@ -36,6 +37,10 @@ class OctopusGroup(TyperGroup):
         except OctopusError as error:
             report_error(error)
             raise typer.Exit(int(error.exit_code)) from None
+        except BrokenPipeError:
+            # The reader went away (`| head -1`): stop quietly, as a SIGPIPE'd tool would.
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
 
 
 app = typer.Typer(
@@ -102,6 +107,10 @@ _register()
 
 def main() -> None:
     """Console-script entry point: the last line of defence for interrupts and pipes."""
+    if sys.stdout is None:  # started with stdout closed (`octopus ... >&-`)
+        if sys.stderr is not None:
+            sys.stderr.write("Error: standard output is closed; nowhere to write answers\n")
+        raise SystemExit(int(ExitCode.BROKEN_PIPE))
     try:
         code = app(standalone_mode=False)
     except click.exceptions.Exit as exit_:
@@ -115,6 +124,7 @@ def main() -> None:
     except KeyboardInterrupt:
         code = 130
     except BrokenPipeError:
+        _silence_stdout()
         code = ExitCode.BROKEN_PIPE
     except OctopusError as error:  # raised outside a command (e.g. in a callback)
         report_error(error)
@@ -122,12 +132,18 @@ def main() -> None:
     _exit(int(code or 0))
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def _exit(code: int) -> None:
     """Exit without letting a flush into a closed pipe print a traceback at shutdown."""
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         code = code or ExitCode.BROKEN_PIPE
     sys.exit(code)

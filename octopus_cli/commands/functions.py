@@ -27,8 +27,7 @@ def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
             "signature": f.signature(),
             "description": f.description,
             "handler": table.describe(f.name),
-            "handler_available": table.for_function(f.name) is not None
-            and not table.for_function(f.name).missing_tools(),
+            "handler_available": table.available(f.name)[0],
         }
         for f in function_set.functions
     ]

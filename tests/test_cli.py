@@ -1,0 +1,275 @@
+"""The command layer through Typer's CliRunner, with a model whose outputs are queued."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from octopus_cli.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, input: str | bytes | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_help_lists_commands_and_exit_codes() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("ask", "repl", "functions", "models", "convert"):
+        assert command in result.stdout
+    assert "Exit codes" in result.stdout
+    assert "octopus ask" in result.stdout  # examples
+
+
+def test_ask_prints_the_call(queue_outputs) -> None:
+    caller = queue_outputs([" <nexa_0>('front')<nexa_end>"])
+    result = invoke("ask", "take a selfie with the front camera")
+    assert result.exit_code == 0, result.output
+    assert "take_a_photo(camera='front')" in result.stdout
+    assert caller.queries == ["take a selfie with the front camera"]
+
+
+def test_ask_call_prints_only_the_call(queue_outputs) -> None:
+    queue_outputs(["<nexa_1>('AI')<nexa_end>"])
+    result = invoke("ask", "--call", "news about AI")
+    assert result.exit_code == 0
+    assert result.stdout == "get_trending_news(query='AI', language='en')\n"
+
+
+def test_ask_json_has_the_documented_fields(queue_outputs) -> None:
+    queue_outputs(["<nexa_13>(4, 'media')<nexa_end>"])
+    result = invoke("ask", "--json", "media volume to 4")
+    assert result.exit_code == 0
+    record = json.loads(result.stdout)
+    assert record["query"] == "media volume to 4"
+    assert record["status"] == "call"
+    assert record["function"] == "set_volume"
+    assert record["token"] == 13
+    assert record["arguments"] == {"level": 4, "volume_type": "media"}
+    assert record["call"] == "set_volume(level=4, volume_type='media')"
+    assert record["raw"] == "<nexa_13>(4, 'media')<nexa_end>"
+    assert "timings" in record
+
+
+def test_irrelevant_query_exits_4(queue_outputs) -> None:
+    queue_outputs(["<nexa_20>()<nexa_end>", "<nexa_20>()<nexa_end>"])
+    result = invoke("ask", "what is love")
+    assert result.exit_code == 4
+    assert "No function fits" in result.stdout
+    assert invoke("ask", "--call", "what is love").stdout == "irrelevant_function()\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("<nexa_0>('front'<nexa_end>", "unparsable"),
+        ("<nexa_0>('front')", "no_end"),
+        ("<nexa_99>()<nexa_end>", "unknown_token"),
+        ("<nexa_11>(42)<nexa_end>", "invalid_argument"),
+    ],
+)
+def test_unusable_answers_exit_6_with_one_error_line(queue_outputs, raw: str, kind: str) -> None:
+    queue_outputs([raw])
+    result = invoke("ask", "something")
+    assert result.exit_code == 6
+    assert result.stderr.startswith(f"Error: the model's answer is unusable ({kind})")
+    assert "Traceback" not in result.output
+
+
+def test_unusable_answer_in_json_mode_is_still_one_object(queue_outputs) -> None:
+    queue_outputs(["<nexa_0>(camera=<nexa_end>"])
+    result = invoke("ask", "--json", "selfie")
+    assert result.exit_code == 6
+    record = json.loads(result.stdout)
+    assert record["status"] == "unparsable"
+    assert record["function"] is None
+    assert record["raw"] == "<nexa_0>(camera=<nexa_end>"
+
+
+def test_piped_queries_stream_one_json_line_each(queue_outputs) -> None:
+    caller = queue_outputs(
+        ["<nexa_0>('front')<nexa_end>", "<nexa_19>('lock')<nexa_end>", "<nexa_20>()<nexa_end>"]
+    )
+    result = invoke("ask", "-", input="selfie please\n\n   \nlock the door\nhello\n")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["function"] for line in lines] == [
+        "take_a_photo",
+        "open_or_lock_door",
+        "irrelevant_function",
+    ]
+    assert [json.loads(line)["line"] for line in lines] == [1, 4, 5]
+    assert caller.queries == ["selfie please", "lock the door", "hello"]
+
+
+def test_no_query_with_piped_stdin_streams_too(queue_outputs) -> None:
+    queue_outputs(["<nexa_6>()<nexa_end>"])
+    result = invoke("ask", "--call", input="smoke detector?\n")
+    assert result.stdout == "check_nest_smoke_detector_status()\n"
+
+
+def test_non_utf8_line_is_reported_and_skipped(queue_outputs) -> None:
+    queue_outputs(["<nexa_0>()<nexa_end>", "<nexa_19>('open')<nexa_end>"])
+    result = invoke("ask", "-", input=b"photo\n\xff\xfe bad\nopen the door\n")
+    assert result.exit_code == 7
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["status"] for r in records] == ["call", "bad_input", "call"]
+    assert records[1]["line"] == 2
+    assert "stdin line 2 is not valid UTF-8" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["ask", "--json", "--call", "x"],
+        ["ask", "--yes", "x"],
+        ["ask", "--dry-run", "x"],
+        ["ask", "-", "--run"],
+        ["ask", "--gpu-layers", "-5", "x"],
+        ["nonsense"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+
+
+def test_unknown_model_exits_3() -> None:
+    result = invoke("ask", "--model", "no-such-model", "take a selfie")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error: unknown model 'no-such-model'")
+
+
+def test_missing_model_file_exits_3(tmp_path: Path) -> None:
+    result = invoke("ask", "--model", str(tmp_path / "gone.gguf"), "take a selfie")
+    assert result.exit_code == 3
+    assert result.stderr.startswith("Error:")
+
+
+def test_corrupt_model_exits_3(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 64)
+    result = invoke("ask", "--model", str(bad), "take a selfie")
+    assert result.exit_code == 3
+    assert "Error: llama.cpp could not load bad.gguf" in result.stderr
+
+
+def test_bad_function_set_file_exits_7(tmp_path: Path) -> None:
+    bad = tmp_path / "set.toml"
+    bad.write_text("[[function]]\ntoken = 'zero'\n")
+    result = invoke("functions", "--functions", str(bad))
+    assert result.exit_code == 7
+    assert result.stderr.startswith("Error:")
+
+
+def test_functions_lists_all_tokens_as_json() -> None:
+    result = invoke("functions", "--json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert [row["token"] for row in rows] == list(range(21))
+    assert rows[0]["signature"] == "take_a_photo(camera: str = 'back')"
+    assert all("handler" in row for row in rows)
+
+
+def test_functions_table() -> None:
+    result = invoke("functions")
+    assert result.exit_code == 0
+    assert "<nexa_0>" in result.stdout and "take_a_photo" in result.stdout
+
+
+def test_repl_session(queue_outputs) -> None:
+    caller = queue_outputs(["<nexa_0>('front')<nexa_end>", "<nexa_19>('lock')<nexa_end>"])
+    script = "/help\ntake a selfie\n/json\nlock the door\n/bogus\n/quit\nnever asked\n"
+    result = invoke("repl", input=script)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "/functions" in out  # the help text
+    assert "take_a_photo(camera='front')" in out
+    assert "/json is on" in out
+    assert '"function": "open_or_lock_door"' in out
+    assert "Unknown command /bogus" in out
+    assert caller.queries == ["take a selfie", "lock the door"]  # nothing after /quit
+
+
+def test_repl_leaves_on_end_of_input(queue_outputs) -> None:
+    queue_outputs(["<nexa_2>('Oslo')<nexa_end>"])
+    result = invoke("repl", input="weather in oslo\n")
+    assert result.exit_code == 0
+    assert "get_weather_forecast(location='Oslo')" in result.stdout
+
+
+RECORDER = """\
+import json, sys
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump(sys.argv[2:], out)
+"""
+HOSTILE_OUTPUT = "<nexa_7>('Ann', '; rm -rf ~ $(touch PWNED) `id` \\'q\\' \"d\"\\nnext')<nexa_end>"
+HOSTILE_MESSAGE = "; rm -rf ~ $(touch PWNED) `id` 'q' \"d\"\nnext"
+
+
+@pytest.fixture
+def recorded_handler(octopus_home: Path, tmp_path: Path) -> Path:
+    """A user handler override for send_text_message that records its argv as JSON."""
+    import sys
+
+    script = tmp_path / "recorder.py"
+    script.write_text(RECORDER)
+    out = tmp_path / "argv.json"
+    config = octopus_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, str(script), str(out), "{contact_name}", "{message}"]
+    (config / "handlers.toml").write_text(
+        f"[handlers.send_text_message]\n{sys.platform} = {json.dumps(argv)}\n"
+    )
+    return out
+
+
+def test_run_yes_passes_hostile_arguments_as_literal_argv(
+    queue_outputs, recorded_handler: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    queue_outputs([HOSTILE_OUTPUT])
+    result = invoke("ask", "--run", "--yes", "text Ann something")
+    assert result.exit_code == 0, result.output
+    assert json.loads(recorded_handler.read_text()) == ["Ann", HOSTILE_MESSAGE]
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_run_asks_and_defaults_to_no(queue_outputs, recorded_handler: Path) -> None:
+    queue_outputs([HOSTILE_OUTPUT])
+    result = invoke("ask", "--run", "text Ann", input="\n")
+    assert result.exit_code == 5
+    assert "About to run" in result.stderr
+    assert "Error:" in result.stderr and "declined" in result.stderr
+    assert not recorded_handler.exists()
+
+
+def test_run_confirmed_with_y(queue_outputs, recorded_handler: Path) -> None:
+    queue_outputs([HOSTILE_OUTPUT])
+    result = invoke("ask", "--run", "text Ann", input="y\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(recorded_handler.read_text()) == ["Ann", HOSTILE_MESSAGE]
+
+
+def test_run_dry_run_prints_argv_only(queue_outputs, recorded_handler: Path) -> None:
+    queue_outputs([HOSTILE_OUTPUT, HOSTILE_OUTPUT])
+    result = invoke("ask", "--run", "--dry-run", "text Ann")
+    assert result.exit_code == 0
+    assert "would run" in result.stderr
+    assert not recorded_handler.exists()
+    as_json = invoke("ask", "--json", "--run", "--dry-run", "text Ann")
+    handlers = json.loads(as_json.stdout)["handlers"]
+    assert handlers[0]["ran"] is False
+    assert handlers[0]["argv"][-2:] == ["Ann", HOSTILE_MESSAGE]
+
+
+def test_run_without_handler_exits_5(queue_outputs) -> None:
+    queue_outputs(["<nexa_19>('lock')<nexa_end>"])  # no local way to reach a door lock
+    result = invoke("ask", "--run", "--yes", "lock the door")
+    assert result.exit_code == 5
+    assert result.stderr.startswith("Error:")

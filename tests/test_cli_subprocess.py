@@ -1,0 +1,115 @@
+"""The installed ``octopus`` command in real processes: pipes, exit codes, a real GGUF."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tiny_gguf import write_tiny_gemma
+
+OCTOPUS = str(Path(sys.executable).with_name("octopus"))
+
+
+def run(
+    *args: str, input: bytes | None = None, home: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "OCTOPUS_HOME": str(home)}
+    env.pop("OCTOPUS_MODEL", None)
+    return subprocess.run(
+        [OCTOPUS, *args], input=input, capture_output=True, env=env, timeout=timeout
+    )
+
+
+def test_console_script_is_installed() -> None:
+    assert Path(OCTOPUS).is_file(), "run `make install` first: the octopus command is missing"
+
+
+def test_ask_json_with_a_real_model(tiny_model: Path, octopus_home: Path) -> None:
+    result = run("ask", "--json", "--model", str(tiny_model), "take a selfie", home=octopus_home)
+    assert result.returncode in (0, 4), result.stderr
+    record = json.loads(result.stdout)
+    assert record["status"] in ("call", "irrelevant")
+    assert record["raw"].startswith("<nexa_")
+    assert record["raw"].endswith("<nexa_end>")
+    assert record["timings"]["generated_tokens"] >= 3
+    assert result.stderr == b""
+
+
+def test_three_piped_lines_give_three_json_lines(tiny_model: Path, octopus_home: Path) -> None:
+    queries = b"take a selfie\nweather in Rome\n\nlock the door\n"
+    result = run("ask", "--model", str(tiny_model), input=queries, home=octopus_home)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 3
+    records = [json.loads(line) for line in lines]
+    assert [r["query"] for r in records] == ["take a selfie", "weather in Rome", "lock the door"]
+    assert all(r["status"] in ("call", "irrelevant") for r in records)
+
+
+def test_closed_stdout_ends_quietly(tiny_model: Path, octopus_home: Path) -> None:
+    queries = "".join(f"query number {i}\n" for i in range(200))
+    script = f'"{OCTOPUS}" ask - --call --model "{tiny_model}" | head -1; exit ${{PIPESTATUS[0]}}'
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    result = subprocess.run(
+        ["bash", "-c", script], input=queries.encode(), capture_output=True, env=env, timeout=120
+    )
+    assert len(result.stdout.decode().splitlines()) == 1
+    assert result.stderr == b"", result.stderr.decode()
+    assert result.returncode == 141
+
+
+def test_non_utf8_stdin_exits_7(tiny_model: Path, octopus_home: Path) -> None:
+    result = run("ask", "-", "--model", str(tiny_model), input=b"\xff\xfe\xfd\n", home=octopus_home)
+    assert result.returncode == 7
+    assert b"not valid UTF-8" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_damaged_gguf_exits_3_with_one_error(
+    tiny_model: Path, octopus_home: Path, tmp_path: Path, damage: str
+) -> None:
+    data = tiny_model.read_bytes()
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(data[: len(data) // 3] if damage == "truncated" else os.urandom(4096))
+    result = run("ask", "--model", str(bad), "take a selfie", home=octopus_home)
+    assert result.returncode == 3
+    stderr = result.stderr.decode()
+    assert stderr.startswith("Error:")
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) <= 2  # the error and its hint
+
+
+def test_model_without_functional_tokens_exits_3(octopus_home: Path, tmp_path: Path) -> None:
+    plain = write_tiny_gemma(tmp_path / "plain.gguf", functional_tokens=0, with_end_token=False)
+    result = run("ask", "--model", str(plain), "take a selfie", home=octopus_home)
+    assert result.returncode == 3
+    assert b"lacks 22 functional tokens" in result.stderr
+
+
+def test_unknown_model_exits_3(octopus_home: Path) -> None:
+    result = run("ask", "--model", "nope", "take a selfie", home=octopus_home)
+    assert result.returncode == 3
+    assert result.stderr.startswith(b"Error: unknown model 'nope'")
+
+
+def test_model_from_environment_variable(tiny_model: Path, octopus_home: Path) -> None:
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home), "OCTOPUS_MODEL": str(tiny_model)}
+    result = subprocess.run(
+        [OCTOPUS, "ask", "--call", "take a selfie"], capture_output=True, env=env, timeout=120
+    )
+    assert result.returncode in (0, 4), result.stderr
+    assert result.stdout.decode().strip().endswith(")")
+
+
+def test_stdout_closed_from_the_start(tiny_model: Path, octopus_home: Path) -> None:
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    script = f'"{OCTOPUS}" ask --call --model "{tiny_model}" "take a selfie" >&-'
+    result = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=120)
+    assert result.returncode == 141
+    assert result.stderr.decode().startswith("Error: standard output is closed")
