@@ -13,14 +13,7 @@ from rich.console import Console
 
 from octopus_cli import session
 from octopus_cli.calls import OutcomeKind
-from octopus_cli.commands.options import (
-    FunctionsOption,
-    GpuLayersOption,
-    GrammarOption,
-    ModelOption,
-    ThreadsOption,
-    caller_options,
-)
+from octopus_cli.commands import options as opt
 from octopus_cli.console import err_console
 from octopus_cli.errors import ExitCode, HandlerError, InputError, OctopusError
 from octopus_cli.output import answer_to_dict, call_line, render_answer
@@ -49,11 +42,11 @@ def ask(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --run: print the handler's argv only.")
     ] = False,
-    model: ModelOption = None,
-    functions: FunctionsOption = None,
-    grammar: GrammarOption = True,
-    gpu_layers: GpuLayersOption = 0,
-    threads: ThreadsOption = None,
+    model: opt.ModelOption = None,
+    functions: opt.FunctionsOption = None,
+    grammar: opt.GrammarOption = True,
+    gpu_layers: opt.GpuLayersOption = 0,
+    threads: opt.ThreadsOption = None,
 ) -> None:
     """Answer a request with a function call.
 
@@ -78,8 +71,8 @@ def ask(
         raise typer.BadParameter("give a query, or pipe queries on stdin (one per line)")
     if stream and run and not (yes or dry_run):
         raise typer.BadParameter("with queries on stdin, --run needs --yes or --dry-run")
-    options = caller_options(model, functions, grammar, gpu_layers, threads)
-    with _loading_status():
+    options = opt.caller_options(model, functions, grammar, gpu_layers, threads)
+    with opt.loading_status(err_console):
         caller = session.open_caller(options)
     asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run)
     if stream:
@@ -88,15 +81,6 @@ def ask(
         assert query is not None
         code = asker.single(query, as_json=as_json, call_only=call_only)
     raise typer.Exit(int(code))
-
-
-def _loading_status() -> Any:
-    """A spinner on stderr while the model loads, only when someone is watching."""
-    import contextlib
-
-    if err_console.is_terminal:
-        return err_console.status("Loading model…", spinner="dots")
-    return contextlib.nullcontext()
 
 
 def confirm_argv(argv: list[str]) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from octopus_cli.session import CallerOptions
 
@@ -63,3 +65,10 @@ def caller_options(
     return CallerOptions(
         model=model, functions=functions, grammar=grammar, gpu_layers=gpu_layers, threads=threads
     )
+
+
+def loading_status(console: Console) -> contextlib.AbstractContextManager[object]:
+    """A spinner while the model loads, only when someone is watching that console."""
+    if console.is_terminal:
+        return console.status("Loading model…", spinner="dots")
+    return contextlib.nullcontext()

@@ -13,16 +13,9 @@ from rich.markup import escape
 
 from octopus_cli import paths, session
 from octopus_cli.calls import OutcomeKind
+from octopus_cli.commands import options as opt
 from octopus_cli.commands.ask import confirm_argv
 from octopus_cli.commands.functions import function_table
-from octopus_cli.commands.options import (
-    FunctionsOption,
-    GpuLayersOption,
-    GrammarOption,
-    ModelOption,
-    ThreadsOption,
-    caller_options,
-)
 from octopus_cli.console import report_error
 from octopus_cli.errors import OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
@@ -39,11 +32,11 @@ Type a request in plain words, or a command:
 
 
 def repl(
-    model: ModelOption = None,
-    functions: FunctionsOption = None,
-    grammar: GrammarOption = True,
-    gpu_layers: GpuLayersOption = 0,
-    threads: ThreadsOption = None,
+    model: opt.ModelOption = None,
+    functions: opt.FunctionsOption = None,
+    grammar: opt.GrammarOption = True,
+    gpu_layers: opt.GpuLayersOption = 0,
+    threads: opt.ThreadsOption = None,
     run: Annotated[bool, typer.Option("--run", help="Start with /run on.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Start with /json on.")] = False,
 ) -> None:
@@ -56,17 +49,12 @@ def repl(
       octopus repl --model ./my-octopus.Q4_K_M.gguf --run
     """
     console = Console(highlight=False)
-    options = caller_options(model, functions, grammar, gpu_layers, threads)
-    with console.status("Loading model…", spinner="dots") if console.is_terminal else _nothing():
+    options = opt.caller_options(model, functions, grammar, gpu_layers, threads)
+    with opt.loading_status(console):
         caller = session.open_caller(options)
     shell = Repl(caller, console, run=run, as_json=as_json)
     with _line_editing():
         shell.loop(input)
-
-
-@contextlib.contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 @contextlib.contextmanager
