@@ -1,0 +1,43 @@
+"""From checkpoint to answer: `octopus convert` a tiny Octopus-shaped checkpoint, then ask."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.convert.fixtures import build_tiny_octopus_checkpoint
+
+OCTOPUS = str(Path(sys.executable).with_name("octopus"))
+
+
+def test_convert_then_ask_gives_validated_calls(tmp_path: Path, octopus_home: Path) -> None:
+    checkpoint = build_tiny_octopus_checkpoint(tmp_path / "checkpoint")
+    out = tmp_path / "tiny-octopus.Q4_K_M.gguf"
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    converted = subprocess.run(
+        [OCTOPUS, "convert", str(checkpoint), "--out", str(out), "--quiet"],
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    assert converted.returncode == 0, converted.stderr.decode()
+    assert out.is_file()
+    queries = b"take a selfie with the front camera\nset an alarm for 7:30\nhow tall is Everest\n"
+    asked = subprocess.run(
+        [OCTOPUS, "ask", "-", "--model", str(out)],
+        input=queries,
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    assert asked.returncode == 0, asked.stderr.decode()
+    records = [json.loads(line) for line in asked.stdout.decode().splitlines()]
+    assert len(records) == 3
+    for record in records:
+        # Random weights, but the grammar and the converter's <nexa_end> (an end-of-generation
+        # token in our files) still give a complete, validated call every time.
+        assert record["status"] in ("call", "irrelevant"), record
+        assert record["raw"].endswith("<nexa_end>")
