@@ -19,13 +19,14 @@ from octopus_cli import __version__
 from octopus_cli.console import err_console, report_error
 from octopus_cli.errors import ExitCode, OctopusError
 
-EXIT_CODES_HELP = """\
-[bold]Exit codes[/bold]: 0 success · 1 other error · 2 usage error ·
-3 model missing, unknown or corrupt (runtime error) · 4 the model chose no function ·
-5 handler failed, missing or declined · 6 the model's answer is unusable (no end token,
-unparsable, unknown token, breaks the signature) · 7 unreadable input (non-UTF-8 stdin,
-bad function set or handler file) · 130 interrupted · 141 stdout closed by the reader.
-"""
+EXIT_CODES_HELP = (
+    "[bold]Exit codes[/bold]: 0 success · 1 other error · 2 usage error · "
+    "3 model missing, unknown or corrupt · 4 the model chose no function · "
+    "5 handler failed, missing or declined · 6 the model's answer is unusable "
+    "(no end token, unparsable, unknown token, breaks the signature) · "
+    "7 unreadable input (non-UTF-8 stdin, bad function set or handler file) · "
+    "130 interrupted · 141 stdout closed by the reader."
+)
 
 
 class OctopusGroup(TyperGroup):
@@ -91,6 +92,8 @@ def root(
 def _register() -> None:
     from octopus_cli.commands.ask import ask
     from octopus_cli.commands.convert import convert_command
+    from octopus_cli.commands.data import data_command
+    from octopus_cli.commands.eval import eval_command
     from octopus_cli.commands.functions import functions
     from octopus_cli.commands.models import models_app
     from octopus_cli.commands.repl import repl
@@ -100,6 +103,8 @@ def _register() -> None:
     app.command()(functions)
     app.add_typer(models_app, name="models")
     app.command("convert")(convert_command)
+    app.command("data")(data_command)
+    app.command("eval")(eval_command)
 
 
 _register()

@@ -1,0 +1,156 @@
+"""``octopus data``: write training and held-out examples for a function set.
+
+Registered by the CLI as ``octopus data``. User errors are raised as ``octopus_cli.errors``
+exceptions, which the CLI maps to messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from octopus_cli.commands.options import FunctionsOption
+from octopus_cli.functions import FunctionSet, load_function_set
+from octopus_cli.train.data import (
+    DEFAULT_HELDOUT_FRACTION,
+    Example,
+    build_dataset,
+    write_jsonl_atomic,
+)
+
+TRAIN_FILE, HELDOUT_FILE = "train.jsonl", "heldout.jsonl"
+
+
+def default_irrelevant(function_set: FunctionSet, per_function: int) -> int:
+    """Half as many negatives as calls: a third of the data says "no function fits"."""
+    callable_count = sum(not f.irrelevant for f in function_set.functions)
+    has_irrelevant = any(f.irrelevant for f in function_set.functions)
+    return (per_function * callable_count) // 2 if has_irrelevant else 0
+
+
+def data_command(
+    functions: FunctionsOption = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", file_okay=False, help="Directory for train.jsonl and heldout.jsonl."
+        ),
+    ] = Path("data"),
+    per_function: Annotated[
+        int, typer.Option("--per-function", min=1, help="Examples per callable function.")
+    ] = 300,
+    irrelevant: Annotated[
+        int | None,
+        typer.Option(
+            "--irrelevant",
+            min=0,
+            help="Negatives for irrelevant_function (default: half the function examples).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 0,
+    heldout_fraction: Annotated[
+        float,
+        typer.Option(
+            "--heldout-fraction",
+            min=0.01,
+            max=0.9,
+            help="Share of templates, slot values and examples kept out of training.",
+        ),
+    ] = DEFAULT_HELDOUT_FRACTION,
+    examples: Annotated[
+        Path | None,
+        typer.Option(
+            "--examples",
+            help='Your own JSONL lines {"query", "function", "arguments"}, merged in '
+            "(a stable fifth of them, by --heldout-fraction, goes to heldout.jsonl).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Generate query/call examples: train.jsonl and a held-out heldout.jsonl.
+
+    Lines are {"query", "function", "arguments", "target"}; target is the exact model
+    output, e.g. <nexa_0>('front')<nexa_end>. Held-out lines use templates and slot
+    values that training never sees. The Android set has its own templates; any other
+    set gets generic ones from its descriptions and parameters (add --examples).
+
+    Examples:
+
+      octopus data --out data --per-function 300 --seed 1
+
+      octopus data --functions my-functions.toml --examples mine.jsonl --out data
+    """
+    function_set = load_function_set(functions)
+    if irrelevant is None:
+        irrelevant = default_irrelevant(function_set, per_function)
+    elif irrelevant and not any(f.irrelevant for f in function_set.functions):
+        raise typer.BadParameter(
+            f"function set {function_set.name!r} has no irrelevant function to give negatives",
+            param_hint="--irrelevant",
+        )
+    train, heldout = build_dataset(
+        function_set,
+        per_function=per_function,
+        irrelevant=irrelevant,
+        seed=seed,
+        heldout_fraction=heldout_fraction,
+        user_examples=examples,
+    )
+    write_jsonl_atomic(out / TRAIN_FILE, (e.to_record() for e in train))
+    write_jsonl_atomic(out / HELDOUT_FILE, (e.to_record() for e in heldout))
+    report = dataset_report(function_set, train, heldout)
+    report["files"] = {"train": str(out / TRAIN_FILE), "heldout": str(out / HELDOUT_FILE)}
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _render(report, Console(highlight=False))
+
+
+def dataset_report(
+    function_set: FunctionSet, train: list[Example], heldout: list[Example]
+) -> dict[str, Any]:
+    """Counts per split and function, and how many queries are distinct."""
+    irrelevant = {f.name for f in function_set.functions if f.irrelevant}
+    report: dict[str, Any] = {}
+    for name, examples in (("train", train), ("heldout", heldout)):
+        per_function = Counter(e.function for e in examples)
+        negatives = sum(per_function[n] for n in irrelevant)
+        report[name] = {
+            "lines": len(examples),
+            "distinct_queries": len({e.query for e in examples}),
+            "templates": len({e.template for e in examples}),
+            "irrelevant_share": round(negatives / len(examples), 3) if examples else None,
+            "per_function": {f.name: per_function[f.name] for f in function_set.functions},
+        }
+    return report
+
+
+def _render(report: dict[str, Any], console: Console) -> None:
+    table = Table(title="Examples", title_justify="left")
+    table.add_column("split")
+    table.add_column("lines", justify="right")
+    table.add_column("distinct queries", justify="right")
+    table.add_column("templates", justify="right")
+    table.add_column("irrelevant", justify="right")
+    table.add_column("file")
+    for split in ("train", "heldout"):
+        row = report[split]
+        share = row["irrelevant_share"]
+        table.add_row(
+            split,
+            str(row["lines"]),
+            str(row["distinct_queries"]),
+            str(row["templates"]),
+            "-" if share is None else f"{share * 100:.0f} %",
+            report["files"][split],
+        )
+    console.print(table)

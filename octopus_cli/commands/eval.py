@@ -1,0 +1,136 @@
+"""``octopus eval``: score a model on query/function/arguments lines.
+
+Registered by the CLI as ``app.command("eval")(eval_command)``. User errors are raised as
+``octopus_cli.errors`` exceptions, which the CLI maps to messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from octopus_cli import session
+from octopus_cli.commands.options import (
+    FunctionsOption,
+    GpuLayersOption,
+    GrammarOption,
+    ModelOption,
+    ThreadsOption,
+    caller_options,
+    loading_status,
+)
+from octopus_cli.console import err_console
+from octopus_cli.errors import InputError
+from octopus_cli.functions import load_function_set
+from octopus_cli.train.data import read_examples, write_jsonl_atomic
+from octopus_cli.train.evaluate import ScoredLine, evaluate, render_summary, summarize
+
+
+def default_scored_path(data: Path) -> Path:
+    """``queries.jsonl`` is scored into ``queries.scored.jsonl`` beside it."""
+    return data.with_name(f"{data.stem}.scored.jsonl")
+
+
+def eval_command(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help='JSONL file, one {"query", "function", "arguments"} object per line '
+            "(function null or irrelevant_function: no function fits).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],
+    model: ModelOption = None,
+    functions: FunctionsOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to write the scored lines as JSONL (default: DATA.scored.jsonl).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", "-n", min=1, help="Score only the first N lines.", show_default=False
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+    ] = False,
+    grammar: GrammarOption = True,
+    gpu_layers: GpuLayersOption = 0,
+    threads: ThreadsOption = None,
+) -> None:
+    """Score a model: accuracy overall, on irrelevant queries, per function and category.
+
+    Each answer gets one category, first match wins: no_end, unparsable, unknown_token,
+    called_on_irrelevant, missed_call, other_function, wrong_argument_names,
+    breaks_signature, different_value, correct (every value and type equal). Latency is
+    the generation time per query (p50, p90).
+
+    Examples:
+
+      octopus eval data/heldout.jsonl
+
+      octopus eval fresh.jsonl --model octopus-mini --out fresh.scored.jsonl
+
+      octopus eval data/heldout.jsonl --limit 200 --json > report.json
+    """
+    function_set = load_function_set(functions)
+    examples = read_examples(data, function_set)  # fails on a bad line before loading a model
+    if limit is not None:
+        examples = examples[:limit]
+    if not examples:
+        raise InputError(f"{data} has no data lines", hint='one {"query", ...} object per line')
+    options = caller_options(model, functions, grammar, gpu_layers, threads)
+    with loading_status(err_console):
+        caller = session.open_caller(options)
+    with _progress(len(examples)) as advance:
+        scored = evaluate(caller, examples, on_line=advance)
+    destination = out or default_scored_path(data)
+    write_jsonl_atomic(destination, (line.to_record() for line in scored))
+    summary = summarize(scored, caller.function_set)
+    summary["data"] = str(data)
+    summary["scored"] = str(destination)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    render_summary(summary, Console(highlight=False))
+    err_console.print(f"[dim]scored lines: {destination}[/dim]", highlight=False)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Any:
+    """A progress bar on stderr while queries run; silent when stderr is not a terminal."""
+    progress = Progress(
+        TextColumn("scoring"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[accuracy]}"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    counts = {"seen": 0, "correct": 0}
+    with progress:
+        task = progress.add_task("scoring", total=total, accuracy="")
+
+        def advance(line: ScoredLine) -> None:
+            counts["seen"] += 1
+            counts["correct"] += line.category == "correct"
+            accuracy = f"{100 * counts['correct'] / counts['seen']:.1f} % correct"
+            progress.update(task, advance=1, accuracy=accuracy)
+
+        yield advance

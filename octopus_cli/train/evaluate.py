@@ -1,0 +1,253 @@
+"""Score a functional-token model on query/function/arguments lines.
+
+Each answer lands in exactly one :class:`Category`, checked in order, first match wins:
+a broken answer (no end token, unparsable, unknown token) is counted as that before asking
+whether it chose the right function, and a wrong function before its arguments. Only
+``correct`` counts towards accuracy: the right function with every argument equal in value
+and type (``5`` is not ``5.0``; defaults count as written out).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from octopus_cli.calls import Outcome, OutcomeKind, parse_calls
+from octopus_cli.functions import FunctionSet
+from octopus_cli.runtime import Answer
+from octopus_cli.train.data import Example, bind_arguments, same_values
+
+
+class Category(StrEnum):
+    """Where an answer went wrong; the order is the order of the checks."""
+
+    NO_END = "no_end"
+    UNPARSABLE = "unparsable"
+    UNKNOWN_TOKEN = "unknown_token"
+    CALLED_ON_IRRELEVANT = "called_on_irrelevant"  # a function for a query that fits none
+    MISSED_CALL = "missed_call"  # "no function fits" for a query that fits one
+    OTHER_FUNCTION = "other_function"  # another function, or more calls than the one expected
+    WRONG_ARGUMENT_NAMES = "wrong_argument_names"  # unknown, missing or surplus arguments
+    BREAKS_SIGNATURE = "breaks_signature"  # a value of the wrong type or out of range
+    DIFFERENT_VALUE = "different_value"  # a valid call, but not the expected one
+    CORRECT = "correct"
+
+
+_BROKEN = {
+    OutcomeKind.NO_END: Category.NO_END,
+    OutcomeKind.UNPARSABLE: Category.UNPARSABLE,
+    OutcomeKind.UNKNOWN_TOKEN: Category.UNKNOWN_TOKEN,
+}
+
+
+def called_tokens(outcome: Outcome, function_set: FunctionSet) -> list[int]:
+    """Token numbers of the top-level calls, even when their arguments were rejected."""
+    if outcome.calls:
+        return [call.token for call in outcome.calls]
+    end = outcome.raw.find(function_set.end_token)
+    text = (outcome.raw if end < 0 else outcome.raw[:end]).strip()
+    try:
+        return [call.token for call in parse_calls(text, function_set)]
+    except Exception:  # parse_calls rejects with a private exception type
+        return []
+
+
+def score(
+    expected_function: str | None,
+    expected_args: dict[str, Any],
+    outcome: Outcome,
+    function_set: FunctionSet,
+) -> Category:
+    """The category of one answer; ``expected_function`` None means no function fits."""
+    if outcome.kind in _BROKEN:
+        return _BROKEN[outcome.kind]
+    expected = function_set.by_name(expected_function) if expected_function else None
+    if expected_function and expected is None:
+        raise ValueError(f"function {expected_function!r} is not in {function_set.name!r}")
+    expect_call = expected is not None and not expected.irrelevant
+    irrelevant_tokens = {f.token for f in function_set.functions if f.irrelevant}
+    tokens = called_tokens(outcome, function_set)
+    calls_something = any(t not in irrelevant_tokens for t in tokens)
+    if not expect_call and calls_something:
+        return Category.CALLED_ON_IRRELEVANT
+    if expect_call and not calls_something:
+        return Category.MISSED_CALL
+    if expect_call and tokens != [expected.token]:
+        return Category.OTHER_FUNCTION
+    if outcome.kind is OutcomeKind.WRONG_ARGUMENTS:
+        return Category.WRONG_ARGUMENT_NAMES
+    if outcome.kind is OutcomeKind.INVALID_ARGUMENT:
+        return Category.BREAKS_SIGNATURE
+    if not expect_call:
+        return Category.CORRECT
+    assert expected is not None and outcome.call is not None
+    wanted = bind_arguments(expected, expected_args)
+    if same_values(outcome.call.arguments, wanted):
+        return Category.CORRECT
+    return Category.DIFFERENT_VALUE
+
+
+@dataclass
+class ScoredLine:
+    """One data line, the model's answer and its category."""
+
+    example: Example
+    answer: Answer
+    category: Category
+
+    @property
+    def latency_ms(self) -> float | None:
+        generation = self.answer.generation
+        return None if generation is None else generation.total_seconds * 1000
+
+    def to_record(self) -> dict[str, Any]:
+        outcome = self.answer.outcome
+        call = outcome.call
+        latency = self.latency_ms
+        return {
+            "line": self.example.line,
+            "query": self.example.query,
+            "expected": {
+                "function": self.example.function,
+                "arguments": self.example.arguments,
+                "target": self.example.target,
+            },
+            "category": str(self.category),
+            "correct": self.category is Category.CORRECT,
+            "status": str(outcome.kind),
+            "function": call.name if call else None,
+            "arguments": call.to_dict()["arguments"] if call else None,
+            "raw": outcome.raw,
+            "error": outcome.error,
+            "latency_ms": None if latency is None else round(latency, 2),
+        }
+
+
+def evaluate(
+    caller: Any,
+    examples: Sequence[Example],
+    *,
+    on_line: Callable[[ScoredLine], None] | None = None,
+) -> list[ScoredLine]:
+    """Ask the caller every query once, in order, and score each answer."""
+    function_set: FunctionSet = caller.function_set
+    scored = []
+    for example in examples:
+        answer = caller.ask(example.query)
+        category = score(example.function, example.arguments, answer.outcome, function_set)
+        line = ScoredLine(example, answer, category)
+        scored.append(line)
+        if on_line is not None:
+            on_line(line)
+    return scored
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolation percentile (numpy's default); None for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _ratio(correct: int, total: int) -> float | None:
+    return None if total == 0 else correct / total
+
+
+def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[str, Any]:
+    """Accuracy overall, on irrelevant queries, per function and per category; latency."""
+    irrelevant_names = {f.name for f in function_set.functions if f.irrelevant}
+    total = len(scored)
+    correct = sum(s.category is Category.CORRECT for s in scored)
+    negatives = [s for s in scored if s.example.function in irrelevant_names]
+    negatives_correct = sum(s.category is Category.CORRECT for s in negatives)
+    per_function: dict[str, dict[str, Any]] = {}
+    for spec in function_set.functions:
+        lines = [s for s in scored if s.example.function == spec.name]
+        if lines:
+            hits = sum(s.category is Category.CORRECT for s in lines)
+            per_function[spec.name] = {
+                "lines": len(lines),
+                "correct": hits,
+                "accuracy": _ratio(hits, len(lines)),
+            }
+    per_category = {}
+    for category in Category:
+        count = sum(s.category is category for s in scored)
+        per_category[str(category)] = {"count": count, "share": _ratio(count, total)}
+    latencies = [s.latency_ms for s in scored if s.latency_ms is not None]
+    p50, p90 = percentile(latencies, 50), percentile(latencies, 90)
+    return {
+        "lines": total,
+        "correct": correct,
+        "accuracy": _ratio(correct, total),
+        "irrelevant": {
+            "lines": len(negatives),
+            "correct": negatives_correct,
+            "accuracy": _ratio(negatives_correct, len(negatives)),
+        },
+        "per_function": per_function,
+        "per_category": per_category,
+        "latency_ms": {
+            "measured": len(latencies),
+            "p50": None if p50 is None else round(p50, 2),
+            "p90": None if p90 is None else round(p90, 2),
+        },
+    }
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
+
+
+def render_summary(summary: dict[str, Any], console: Console) -> None:
+    """Three small tables: the headline figures, per function, per category."""
+    irrelevant = summary["irrelevant"]
+    latency = summary["latency_ms"]
+    overview = Table.grid(padding=(0, 2))
+    overview.add_column(style="dim")
+    overview.add_column()
+    overview.add_row(
+        "accuracy",
+        Text(
+            f"{_percent(summary['accuracy'])}  ({summary['correct']}/{summary['lines']})",
+            style="bold",
+        ),
+    )
+    overview.add_row(
+        "irrelevant queries",
+        f"{_percent(irrelevant['accuracy'])}  ({irrelevant['correct']}/{irrelevant['lines']})",
+    )
+    overview.add_row("latency", f"p50 {_ms(latency['p50'])} · p90 {_ms(latency['p90'])}")
+    console.print(overview)
+
+    functions = Table(title="Per function", title_justify="left")
+    functions.add_column("function")
+    functions.add_column("lines", justify="right")
+    functions.add_column("correct", justify="right")
+    functions.add_column("accuracy", justify="right")
+    for name, row in summary["per_function"].items():
+        functions.add_row(name, str(row["lines"]), str(row["correct"]), _percent(row["accuracy"]))
+    console.print(functions)
+
+    categories = Table(title="Per category (first match wins)", title_justify="left")
+    categories.add_column("category")
+    categories.add_column("count", justify="right")
+    categories.add_column("share", justify="right")
+    for name, row in summary["per_category"].items():
+        style = "green" if name == Category.CORRECT else ("dim" if not row["count"] else "")
+        categories.add_row(Text(name, style=style), str(row["count"]), _percent(row["share"]))
+    console.print(categories)

@@ -1,0 +1,295 @@
+"""``octopus eval`` and ``octopus data``: categories one by one, then the commands end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from octopus_cli.calls import parse_output
+from octopus_cli.cli import OctopusGroup
+from octopus_cli.commands.data import data_command
+from octopus_cli.commands.eval import eval_command
+from octopus_cli.functions import FunctionSet
+from octopus_cli.train.evaluate import Category, percentile, score
+
+# The commands are registered by the CLI module elsewhere; here a small app of our own.
+app = typer.Typer(cls=OctopusGroup)
+app.command("eval")(eval_command)
+app.command("data")(data_command)
+runner = CliRunner()
+
+PHOTO = ("take_a_photo", {"camera": "front"})
+WEATHER = ("get_weather_forecast", {"location": "Paris"})
+NONE_FITS = ("irrelevant_function", {})
+
+
+@pytest.mark.parametrize(
+    ("expected", "raw", "category"),
+    [
+        (PHOTO, "<nexa_0>('front')", Category.NO_END),
+        (PHOTO, "<nexa_0>('front'<nexa_end>", Category.UNPARSABLE),
+        (PHOTO, "hello<nexa_end>", Category.UNPARSABLE),
+        (PHOTO, "<nexa_99>()<nexa_end>", Category.UNKNOWN_TOKEN),
+        (NONE_FITS, "<nexa_0>('front')<nexa_end>", Category.CALLED_ON_IRRELEVANT),
+        (NONE_FITS, "<nexa_11>(42)<nexa_end>", Category.CALLED_ON_IRRELEVANT),  # before args
+        ((None, {}), "<nexa_2>('Paris')<nexa_end>", Category.CALLED_ON_IRRELEVANT),
+        (PHOTO, "<nexa_20>()<nexa_end>", Category.MISSED_CALL),
+        (WEATHER, "<nexa_0>('front')<nexa_end>", Category.OTHER_FUNCTION),
+        (WEATHER, "<nexa_0>(lens='front')<nexa_end>", Category.OTHER_FUNCTION),  # before args
+        (WEATHER, "<nexa_2>('Paris'); <nexa_4>('rain')<nexa_end>", Category.OTHER_FUNCTION),
+        (WEATHER, "<nexa_2>(city='Paris')<nexa_end>", Category.WRONG_ARGUMENT_NAMES),
+        (WEATHER, "<nexa_2>()<nexa_end>", Category.WRONG_ARGUMENT_NAMES),
+        (WEATHER, "<nexa_2>('Paris', 'tomorrow')<nexa_end>", Category.WRONG_ARGUMENT_NAMES),
+        (NONE_FITS, "<nexa_20>('x')<nexa_end>", Category.WRONG_ARGUMENT_NAMES),
+        (
+            ("change_screen_brightness", {"level": 4}),
+            "<nexa_11>(42)<nexa_end>",
+            Category.BREAKS_SIGNATURE,
+        ),
+        (
+            ("change_screen_brightness", {"level": 4}),
+            "<nexa_11>(4.0)<nexa_end>",
+            Category.BREAKS_SIGNATURE,
+        ),  # an int parameter takes no float
+        (
+            ("enable_do_not_disturb", {"enabled": True}),
+            "<nexa_15>(1)<nexa_end>",
+            Category.BREAKS_SIGNATURE,
+        ),  # nor a bool an int
+        (WEATHER, "<nexa_2>(5)<nexa_end>", Category.BREAKS_SIGNATURE),
+        (WEATHER, "<nexa_2>('Lyon')<nexa_end>", Category.DIFFERENT_VALUE),
+        (WEATHER, "<nexa_2>('paris')<nexa_end>", Category.DIFFERENT_VALUE),  # strict
+        (
+            ("get_trending_news", {"query": "AI"}),
+            "<nexa_1>('AI', 'fr')<nexa_end>",
+            Category.DIFFERENT_VALUE,
+        ),
+        (WEATHER, "<nexa_2>('Paris')<nexa_end>", Category.CORRECT),
+        (
+            WEATHER,
+            " <nexa_2>(location='Paris')<nexa_end>\n\nFunction description",
+            Category.CORRECT,
+        ),
+        (("get_trending_news", {"query": "AI"}), "<nexa_1>('AI')<nexa_end>", Category.CORRECT),
+        (
+            ("get_trending_news", {"query": "AI", "language": "en"}),
+            "<nexa_1>('AI', 'en')<nexa_end>",
+            Category.CORRECT,
+        ),
+        (
+            ("set_nest_temperature", {"target_temperature": 72}),
+            "<nexa_16>(72.0)<nexa_end>",
+            Category.CORRECT,
+        ),  # a float parameter holds 72 as 72.0 on both sides
+        (NONE_FITS, "<nexa_20>()<nexa_end>", Category.CORRECT),
+        ((None, {}), "<nexa_20>()<nexa_end>", Category.CORRECT),
+    ],
+)
+def test_score_puts_each_answer_in_the_first_matching_category(
+    android: FunctionSet, expected: tuple, raw: str, category: Category
+) -> None:
+    function, arguments = expected
+    assert score(function, arguments, parse_output(raw, android), android) is category
+
+
+def test_score_rejects_an_unknown_expected_function(android: FunctionSet) -> None:
+    with pytest.raises(ValueError, match="fly"):
+        score("fly", {}, parse_output("<nexa_20>()<nexa_end>", android), android)
+
+
+def test_percentile_interpolates_like_numpy() -> None:
+    assert percentile([], 50) is None
+    assert percentile([10.0], 90) == 10.0
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+    assert percentile([float(v) for v in range(1, 11)], 90) == pytest.approx(9.1)
+
+
+def _write_lines(path: Path, records: list[dict | str]) -> Path:
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+DATA = [
+    {"query": "take a selfie", "function": "take_a_photo", "arguments": {"camera": "front"}},
+    {
+        "query": "weather in Paris",
+        "function": "get_weather_forecast",
+        "arguments": {"location": "Paris"},
+    },
+    {"query": "record a video", "function": "irrelevant_function", "arguments": {}},
+    {"query": "what is love", "function": None},
+    {"query": "brightness 4", "function": "change_screen_brightness", "arguments": {"level": 4}},
+]
+OUTPUTS = [
+    "<nexa_0>('front')<nexa_end>",  # correct
+    "<nexa_2>('Lyon')<nexa_end>",  # different value
+    "<nexa_0>('back')<nexa_end>",  # called on an irrelevant query
+    "<nexa_20>()<nexa_end>",  # correct
+    "<nexa_11>(4)",  # no end
+]
+
+
+def test_eval_reports_accuracy_and_writes_every_scored_line(queue_outputs, tmp_path: Path) -> None:
+    caller = queue_outputs(OUTPUTS)
+    data = _write_lines(tmp_path / "set.jsonl", DATA)
+    result = runner.invoke(app, ["eval", str(data)])
+    assert result.exit_code == 0, result.output
+    assert caller.queries == [line["query"] for line in DATA]
+    for words in (
+        "accuracy",
+        "40.0 %",
+        "(2/5)",
+        "irrelevant queries",
+        "50.0 %",
+        "(1/2)",
+        "latency",
+        "Per function",
+        "Per category",
+        "called_on_irrelevant",
+    ):
+        assert words in result.stdout, words
+    scored = tmp_path / "set.scored.jsonl"
+    records = [json.loads(line) for line in scored.read_text().splitlines()]
+    assert [r["category"] for r in records] == [
+        "correct",
+        "different_value",
+        "called_on_irrelevant",
+        "correct",
+        "no_end",
+    ]
+    assert [r["line"] for r in records] == [1, 2, 3, 4, 5]
+    assert records[1]["expected"]["arguments"] == {"location": "Paris"}
+    assert records[1]["arguments"] == {"location": "Lyon"}
+    assert records[4]["function"] is None and records[4]["status"] == "no_end"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_eval_json_summary_limit_and_out(queue_outputs, tmp_path: Path) -> None:
+    queue_outputs(OUTPUTS[:3])
+    data = _write_lines(tmp_path / "set.jsonl", DATA)
+    out = tmp_path / "reports" / "scored.jsonl"
+    result = runner.invoke(app, ["eval", str(data), "--limit", "3", "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["lines"] == 3 and summary["correct"] == 1
+    assert summary["accuracy"] == pytest.approx(1 / 3)
+    assert summary["irrelevant"] == {"lines": 1, "correct": 0, "accuracy": 0.0}
+    assert summary["per_function"]["take_a_photo"] == {"lines": 1, "correct": 1, "accuracy": 1.0}
+    assert list(summary["per_category"]) == [str(c) for c in Category]
+    assert summary["per_category"]["different_value"]["count"] == 1
+    assert summary["latency_ms"] == {"measured": 0, "p50": None, "p90": None}  # fake model
+    assert len(out.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("{not json", "set.jsonl:3: not a JSON object"),
+        ('["query"]', "set.jsonl:3: expected a JSON object"),
+        ('{"query": "x", "function": "fly"}', "set.jsonl:3: function 'fly' is not in"),
+        (
+            '{"query": "x", "function": "change_screen_brightness", "arguments": {"level": 99}}',
+            "set.jsonl:3: change_screen_brightness: level=99 must be at most 10",
+        ),
+    ],
+)
+def test_malformed_data_line_is_an_input_error_naming_the_line(
+    tmp_path: Path, bad_line: str, message: str
+) -> None:
+    data = _write_lines(tmp_path / "set.jsonl", [DATA[0], DATA[1], bad_line])
+    result = runner.invoke(app, ["eval", str(data), "--model", str(tmp_path / "none.gguf")])
+    assert result.exit_code == 7, result.output  # before any model is loaded
+    assert result.stderr.startswith("Error: ") and message in result.stderr
+
+
+def test_eval_of_an_empty_or_missing_file_is_an_input_error(tmp_path: Path) -> None:
+    empty = _write_lines(tmp_path / "empty.jsonl", [""])
+    assert runner.invoke(app, ["eval", str(empty)]).exit_code == 7
+    assert runner.invoke(app, ["eval", str(tmp_path / "missing.jsonl")]).exit_code == 7
+
+
+def test_eval_on_a_real_model(tiny_model: Path, tmp_path: Path) -> None:
+    """Random weights: the answers are nonsense, the report and scored lines are not."""
+    data = _write_lines(tmp_path / "set.jsonl", DATA[:3])
+    result = runner.invoke(
+        app, ["eval", str(data), "--model", str(tiny_model), "--threads", "1", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["lines"] == 3
+    assert sum(row["count"] for row in summary["per_category"].values()) == 3
+    assert summary["latency_ms"]["measured"] == 3
+    assert 0 < summary["latency_ms"]["p50"] <= summary["latency_ms"]["p90"]
+    records = [json.loads(x) for x in (tmp_path / "set.scored.jsonl").read_text().splitlines()]
+    assert [r["query"] for r in records] == [line["query"] for line in DATA[:3]]
+    assert all(r["category"] in {str(c) for c in Category} for r in records)
+    assert all(r["latency_ms"] > 0 and r["raw"] for r in records)
+
+
+def test_data_writes_train_and_heldout_deterministically(tmp_path: Path) -> None:
+    args = ["data", "--per-function", "40", "--irrelevant", "300", "--seed", "5", "--json"]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert report["train"]["lines"] + report["heldout"]["lines"] == 20 * 40 + 300
+    assert report["heldout"]["lines"] > 0
+    second = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert second.exit_code == 0
+    for name in ("train.jsonl", "heldout.jsonl"):
+        a, b = (tmp_path / d / name for d in ("a", "b"))
+        assert a.read_bytes() == b.read_bytes()
+        for line in a.read_text().splitlines():
+            record = json.loads(line)
+            assert set(record) == {"query", "function", "arguments", "target"}
+    assert not [p for p in (tmp_path / "a").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_data_merges_user_examples_and_rejects_bad_ones(tmp_path: Path) -> None:
+    mine = _write_lines(tmp_path / "mine.jsonl", DATA)
+    result = runner.invoke(
+        app,
+        [
+            "data",
+            "--per-function",
+            "5",
+            "--irrelevant",
+            "5",
+            "--examples",
+            str(mine),
+            "--out",
+            str(tmp_path / "d"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "train" in result.stdout and "heldout" in result.stdout
+    lines = [
+        json.loads(x)
+        for name in ("train.jsonl", "heldout.jsonl")
+        for x in (tmp_path / "d" / name).read_text().splitlines()
+    ]
+    assert {line["query"] for line in DATA} <= {line["query"] for line in lines}
+    bad = _write_lines(tmp_path / "bad.jsonl", [DATA[0], '{"query": "x"', DATA[1]])
+    result = runner.invoke(app, ["data", "--examples", str(bad), "--out", str(tmp_path / "e")])
+    assert result.exit_code == 7 and "bad.jsonl:2" in result.stderr
+
+
+def test_data_for_a_set_without_irrelevant_function(tmp_path: Path) -> None:
+    functions = tmp_path / "lights.toml"
+    functions.write_text(
+        '[[function]]\ntoken = 0\nname = "set_lights"\ndescription = "Switch the lights."\n'
+        'parameters = [{ name = "on", type = "bool" }]\n'
+    )
+    out = tmp_path / "d"
+    common = ["data", "--functions", str(functions), "--out", str(out), "--per-function", "6"]
+    refused = runner.invoke(app, [*common, "--irrelevant", "5"])
+    assert refused.exit_code == 2 and "--irrelevant" in refused.output
+    result = runner.invoke(app, [*common, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["train"]["lines"] + report["heldout"]["lines"] == 6
+    assert report["train"]["irrelevant_share"] == 0.0
