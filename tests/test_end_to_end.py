@@ -41,3 +41,24 @@ def test_convert_then_ask_gives_validated_calls(tmp_path: Path, octopus_home: Pa
         # token in our files) still give a complete, validated call every time.
         assert record["status"] in ("call", "irrelevant"), record
         assert record["raw"].endswith("<nexa_end>")
+
+
+def test_checkpoint_without_functional_tokens_is_refused(
+    tmp_path: Path, octopus_home: Path
+) -> None:
+    from tests.convert.fixtures import build_tiny_gemma3_checkpoint
+
+    checkpoint = build_tiny_gemma3_checkpoint(tmp_path / "plain", functional_tokens=False)
+    out = tmp_path / "plain.gguf"
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    result = subprocess.run(
+        [OCTOPUS, "convert", str(checkpoint), "--out", str(out), "--quiet"],
+        capture_output=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 3
+    stderr = result.stderr.decode()
+    assert stderr.startswith("Error:") and "<nexa_0>" in stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.glob("*.gguf*")) == []  # no output, no stray temp file
