@@ -11,7 +11,6 @@ import os
 import sys
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -32,7 +31,7 @@ EXIT_CODES_HELP = (
 class OctopusGroup(TyperGroup):
     """Maps the domain exceptions of every sub-command to messages and exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OctopusError as error:
@@ -42,6 +41,9 @@ class OctopusGroup(TyperGroup):
             # The reader went away (`| head -1`): stop quietly, as a SIGPIPE'd tool would.
             _silence_stdout()
             raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
+        except KeyboardInterrupt:
+            err_console.print("Interrupted.")
+            raise typer.Exit(130) from None
 
 
 app = typer.Typer(
@@ -117,24 +119,16 @@ def main() -> None:
             sys.stderr.write("Error: standard output is closed; nowhere to write answers\n")
         raise SystemExit(int(ExitCode.BROKEN_PIPE))
     try:
-        code = app(standalone_mode=False)
-    except click.exceptions.Exit as exit_:
-        code = exit_.exit_code
-    except click.ClickException as error:
-        error.show()
-        code = error.exit_code
-    except click.exceptions.Abort:
-        err_console.print("Aborted.")
-        code = 130
-    except KeyboardInterrupt:
+        app()  # standalone: Typer reports usage errors itself (exit 2)
+        code: int | str | None = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    except KeyboardInterrupt:  # outside a command, e.g. while importing
         code = 130
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.BROKEN_PIPE
-    except OctopusError as error:  # raised outside a command (e.g. in a callback)
-        report_error(error)
-        code = error.exit_code
-    _exit(int(code or 0))
+    _exit(0 if code is None else code if isinstance(code, int) else 1)
 
 
 def _silence_stdout() -> None:

@@ -113,3 +113,19 @@ def test_stdout_closed_from_the_start(tiny_model: Path, octopus_home: Path) -> N
     result = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=120)
     assert result.returncode == 141
     assert result.stderr.decode().startswith("Error: standard output is closed")
+
+
+@pytest.mark.parametrize(
+    "args", [["--model", "x"], ["ask", "--json", "--call", "q"], ["ask", "--bogus", "q"]]
+)
+def test_usage_errors_exit_2_without_traceback(args: list[str], octopus_home: Path) -> None:
+    result = run(*args, home=octopus_home)
+    assert result.returncode == 2
+    assert b"Traceback" not in result.stderr
+    assert b"Usage:" in result.stderr or b"Error" in result.stderr
+
+
+def test_help_and_version(octopus_home: Path) -> None:
+    assert run("--version", home=octopus_home).stdout.startswith(b"octopus ")
+    assert b"Exit codes" in run("--help", home=octopus_home).stdout
+    assert run(home=octopus_home).returncode == 0  # no command, not a terminal: help

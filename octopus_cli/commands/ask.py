@@ -7,7 +7,6 @@ import shlex
 import sys
 from typing import Annotated, Any, BinaryIO, TextIO
 
-import click
 import typer
 from rich.console import Console
 
@@ -87,8 +86,8 @@ def confirm_argv(argv: list[str]) -> bool:
     """Show the exact command and ask; anything but yes (including EOF) declines."""
     err_console.print("[bold]About to run:[/bold]", shlex.join(argv), markup=True, highlight=False)
     try:
-        return click.confirm("Run it?", default=False, err=True)
-    except click.exceptions.Abort:
+        return typer.confirm("Run it?", default=False, err=True)
+    except typer.Abort:
         return False
 
 
