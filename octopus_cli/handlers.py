@@ -45,7 +45,6 @@ confirmed, so ``--dry-run`` and a declined run leave nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import re
@@ -63,6 +62,7 @@ from typing import Any
 from urllib.parse import quote
 
 from octopus_cli import paths
+from octopus_cli.atomic import write_atomic
 from octopus_cli.calls import BoundCall
 from octopus_cli.errors import FunctionSetError, HandlerError
 from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter
@@ -806,22 +806,6 @@ def load_handlers(
 # -------------------------------------------------------------------------- executing
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so readers see all of it or nothing (temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _read_back(stream: Any) -> str:
     stream.seek(0)
     return stream.read(_OUTPUT_LIMIT).decode("utf-8", errors="replace")
@@ -918,7 +902,7 @@ def execute(
         if pending.data is None:
             pending.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         else:
-            write_atomic(pending.path, pending.data)
+            write_atomic(pending.path, pending.data, private=True)
     limit = handler.timeout if handler.timeout is not None else timeout
     returncode, stdout, stderr = _run(plan.argv, limit)
     if returncode != 0:

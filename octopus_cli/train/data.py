@@ -27,21 +27,19 @@ description and typed parameters; a user's own JSONL examples are merged into ei
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import re
 import string
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from octopus_cli.atomic import write_atomic
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter, load_function_set
@@ -1180,21 +1178,9 @@ def read_examples(
 
 
 def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    """Write JSON lines so a reader sees the whole file or the old one (temp + os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            for record in records:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Write JSON lines so a reader sees the whole file or the old one."""
+    lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    write_atomic(Path(path), lines.encode("utf-8"))
 
 
 def build_dataset(
