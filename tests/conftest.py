@@ -68,7 +68,7 @@ class QueuedCaller:
     Everything after generation (parsing, validation, output, handlers) is the real code.
     """
 
-    def __init__(self, function_set: FunctionSet, outputs: list[str]) -> None:
+    def __init__(self, function_set: FunctionSet, outputs: list[str | BaseException]) -> None:
         self.function_set = function_set
         self.outputs = list(outputs)
         self.queries: list[str] = []
@@ -78,6 +78,8 @@ class QueuedCaller:
     def ask(self, query: str) -> Answer:
         self.queries.append(query)
         raw = self.outputs.pop(0)
+        if isinstance(raw, BaseException):  # e.g. KeyboardInterrupt: Ctrl-C mid-generation
+            raise raw
         return Answer(query=query, outcome=parse_output(raw, self.function_set))
 
 
@@ -86,7 +88,7 @@ def queue_outputs(monkeypatch: pytest.MonkeyPatch, android: FunctionSet) -> Iter
     """``queue_outputs([...])`` makes the next commands' model answer with those outputs."""
     callers: list[QueuedCaller] = []
 
-    def queue(outputs: list[str]) -> QueuedCaller:
+    def queue(outputs: list[str | BaseException]) -> QueuedCaller:
         caller = QueuedCaller(android, outputs)
         callers.append(caller)
         monkeypatch.setattr("octopus_cli.session.open_caller", lambda options: caller)

@@ -273,3 +273,12 @@ def test_run_without_handler_exits_5(queue_outputs) -> None:
     result = invoke("ask", "--run", "--yes", "lock the door")
     assert result.exit_code == 5
     assert result.stderr.startswith("Error:")
+
+
+def test_repl_ctrl_c_cancels_the_query_and_carries_on(queue_outputs) -> None:
+    caller = queue_outputs([KeyboardInterrupt(), "<nexa_15>(True)<nexa_end>"])
+    result = invoke("repl", input="a long query\nquiet please\n")
+    assert result.exit_code == 0
+    assert "cancelled" in result.stdout
+    assert "enable_do_not_disturb(enabled=True)" in result.stdout
+    assert caller.queries == ["a long query", "quiet please"]
