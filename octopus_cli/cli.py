@@ -99,6 +99,7 @@ def _register() -> None:
     from octopus_cli.commands.functions import functions
     from octopus_cli.commands.models import models_app
     from octopus_cli.commands.repl import repl
+    from octopus_cli.commands.train import train_command
 
     app.command(epilog=EXIT_CODES_HELP)(ask)
     app.command()(repl)
@@ -107,6 +108,7 @@ def _register() -> None:
     app.command("convert")(convert_command)
     app.command("data")(data_command)
     app.command("eval")(eval_command)
+    app.command("train")(train_command)
 
 
 _register()
