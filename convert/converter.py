@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from typing import Any
 import gguf
 import numpy as np
 
+from octopus_cli.atomic import publish, temporary_sibling
 from octopus_cli.errors import ConversionError
 from octopus_cli.functions import FunctionSet, load_function_set
 
@@ -125,25 +126,17 @@ def convert_checkpoint(
         stage_type = "f16"
 
     name = str(source) if not Path(str(source)).exists() else directory.resolve().name
-    quantize_seconds = 0.0
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _check_disk(out.parent, plans, stage_type, quant)
-        with _temporary(out, f".{stage_type}.tmp") as staged:
-            _write_gguf(staged, model, plans, vocab, functional, stage_type, name, progress)
-            if quant in _WRITTEN_DIRECTLY:
-                _publish(staged, out)
-            else:
-                with _temporary(out, f".{quant}.tmp") as quantized:
-                    quantize_started = time.perf_counter()
-                    _quantize(staged, quantized, quant, progress)
-                    quantize_seconds = time.perf_counter() - quantize_started
-                    _publish(quantized, out)
-    except OSError as exc:  # disk full, read-only or vanished directory, ...
-        raise ConversionError(
-            f"cannot write {out}: {exc.strerror or exc}",
-            hint="check the output directory's permissions and free space",
-        ) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _check_disk(out.parent, plans, stage_type, quant)
+    quantize_seconds = write_and_quantize(
+        out,
+        quant,
+        stage_type,
+        lambda staged: _write_gguf(
+            staged, model, plans, vocab, functional, stage_type, name, progress
+        ),
+        progress,
+    )
 
     return ConversionSummary(
         out=out,
@@ -215,27 +208,36 @@ def _functional_tokens(
     )
 
 
-@contextlib.contextmanager
-def _temporary(out: Path, suffix: str) -> Iterator[Path]:
-    """A temporary file beside ``out`` that is removed on exit, whatever happens."""
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
-    os.close(fd)
-    path = Path(name)
+def write_and_quantize(
+    out: Path,
+    quant: str,
+    stage_type: str,
+    write_stage: Callable[[Path], None],
+    progress: bool,
+) -> float:
+    """Write the F16/F32 staging file, quantize it with llama.cpp, place it at ``out``.
+
+    ``write_stage`` fills the staging file. Both files live beside ``out`` and are removed
+    whatever happens; ``out`` appears only complete. Returns the seconds spent quantizing.
+    """
+    quantize_seconds = 0.0
     try:
-        yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def _publish(temp: Path, out: Path) -> None:
-    """Flush ``temp`` to disk and rename it over ``out`` in one atomic step."""
-    with temp.open("rb+") as f:
-        os.fsync(f.fileno())
-    umask = os.umask(0o022)
-    os.umask(umask)
-    temp.chmod(0o666 & ~umask)  # mkstemp made it private; give it a normal file's mode
-    os.replace(temp, out)
+        with temporary_sibling(out, f".{stage_type}.tmp") as staged:
+            write_stage(staged)
+            if quant in _WRITTEN_DIRECTLY:
+                publish(staged, out)
+            else:
+                with temporary_sibling(out, f".{quant}.tmp") as quantized:
+                    started = time.perf_counter()
+                    _quantize(staged, quantized, quant, progress)
+                    quantize_seconds = time.perf_counter() - started
+                    publish(quantized, out)
+    except OSError as exc:  # disk full, read-only or vanished directory, ...
+        raise ConversionError(
+            f"cannot write {out}: {exc.strerror or exc}",
+            hint="check the output directory's permissions and free space",
+        ) from None
+    return quantize_seconds
 
 
 def _check_disk(directory: Path, plans: list[TensorPlan], stage_type: str, quant: str) -> None:

@@ -45,14 +45,11 @@ import numpy as np
 
 from octopus_cli.convert.architectures import TensorPlan
 from octopus_cli.convert.converter import (
-    _WRITTEN_DIRECTLY,
     QUANT_TYPES,
     _check_disk,
     _functional_tokens,
-    _publish,
-    _quantize,
-    _temporary,
     _write_gguf,
+    write_and_quantize,
 )
 from octopus_cli.convert.safetensors import TensorEntry, read_header
 from octopus_cli.convert.vocab import Vocabulary
@@ -191,23 +188,26 @@ def assemble_model(
 
     stage_type = "f16" if quant == "f16" else "f32"  # dequantized values are not F16-exact
     name = f"{Path(artifact_dir).resolve().name} ({metadata.name})"
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _check_disk(out.parent, plans, stage_type, quant)
-        with _temporary(out, f".{stage_type}.tmp") as staged:
-            _write_gguf(staged, metadata, plans, vocab, functional, stage_type, name, progress)
-            del metadata, vocab, plans  # free the token lists before llama.cpp maps the file
-            if quant in _WRITTEN_DIRECTLY:
-                _publish(staged, out)
-            else:
-                with _temporary(out, f".{quant}.tmp") as quantized:
-                    _quantize(staged, quantized, quant, progress)
-                    _publish(quantized, out)
-    except OSError as exc:
-        raise AssemblyError(
-            f"cannot write {out}: {exc.strerror or exc}",
-            hint="check the output directory's permissions and free space",
-        ) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _check_disk(out.parent, plans, stage_type, quant)
+    # Hand the token lists to the writer and drop them before llama.cpp maps the staging file.
+    parts: dict[str, Any] = {"metadata": metadata, "vocab": vocab, "plans": plans}
+    del metadata, vocab, plans
+
+    def write_stage(staged: Path) -> None:
+        _write_gguf(
+            staged,
+            parts["metadata"],
+            parts["plans"],
+            parts["vocab"],
+            functional,
+            stage_type,
+            name,
+            progress,
+        )
+        parts.clear()
+
+    write_and_quantize(out, quant, stage_type, write_stage, progress)
     return out
 
 
