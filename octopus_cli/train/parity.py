@@ -1,0 +1,78 @@
+"""Does the assembled GGUF answer like the merged model in transformers?
+
+Greedy decoding, no grammar, same prompt token ids on both sides, stopping at
+``<nexa_end>``; prints how many answers are token-for-token identical and how many give
+the same parsed call. Needs the ``train`` extra (torch, transformers).
+
+    python -m octopus_cli.train.parity MERGED_DIR MODEL.gguf QUERIES.jsonl [--limit N]
+
+MERGED_DIR is what ``octopus train --save-merged`` writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from octopus_cli.calls import parse_output
+from octopus_cli.functions import load_function_set
+from octopus_cli.runtime import Runtime, build_prompt
+
+
+def compare(merged: Path, gguf: Path, queries: list[str], max_tokens: int = 64) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    function_set = load_function_set()
+    runtime = Runtime(gguf)
+    end_id = runtime.single_token_id(function_set.end_token)
+    assert end_id is not None, "the GGUF lacks <nexa_end>"
+    model = AutoModelForCausalLM.from_pretrained(merged, torch_dtype=torch.float32)
+    model.eval()
+    same_tokens = same_call = 0
+    rows = []
+    for query in queries:
+        prompt = runtime.tokenize(build_prompt(query))
+        ours = runtime.generate(prompt, max_tokens=max_tokens, stop_ids=[end_id]).tokens
+        with torch.no_grad():
+            output = model.generate(
+                torch.tensor([prompt]),
+                max_new_tokens=max_tokens,
+                do_sample=False,
+                eos_token_id=[end_id, 1],
+                pad_token_id=0,
+            )
+        theirs = output[0, len(prompt) :].tolist()
+        a = parse_output(runtime.detokenize(ours), function_set)
+        b = parse_output(runtime.detokenize(theirs), function_set)
+        calls_a = [c.call_string() for c in a.calls]
+        calls_b = [c.call_string() for c in b.calls]
+        same_tokens += ours == theirs
+        same_call += (a.kind, calls_a) == (b.kind, calls_b)
+        rows.append({"query": query, "llama_cpp": calls_a, "transformers": calls_b})
+    return {
+        "queries": len(queries),
+        "identical_tokens": same_tokens,
+        "same_call": same_call,
+        "differences": [r for r in rows if r["llama_cpp"] != r["transformers"]],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("merged", type=Path)
+    parser.add_argument("gguf", type=Path)
+    parser.add_argument("queries", type=Path)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args(argv)
+    lines = args.queries.read_text(encoding="utf-8").splitlines()
+    queries = [json.loads(line)["query"] for line in lines if line.strip()][: args.limit]
+    report = compare(args.merged, args.gguf, queries)
+    json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+
+
+if __name__ == "__main__":
+    main()
