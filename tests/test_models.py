@@ -269,7 +269,7 @@ def _add_tiny(
 
 
 def test_registry_names_and_defaults() -> None:
-    assert models.DEFAULT_MODEL == "octopus-v2" and models.MODEL_ENV == "OCTOPUS_MODEL"
+    assert models.DEFAULT_MODEL == "octopus-mini" and models.MODEL_ENV == "OCTOPUS_MODEL"
     assert {
         "octopus-v2",
         "octopus-v2-q4_k_m",
@@ -552,7 +552,7 @@ def test_resolve_model_unknown_name_lists_known_names(isolated: Path) -> None:
 def test_resolve_model_uses_env_var_then_default(
     tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ModelNotFoundError, match="model 'octopus-v2' is not downloaded"):
+    with pytest.raises(ModelNotFoundError, match="model 'octopus-mini' is not downloaded"):
         models.resolve_model(None)  # the default
     gguf = tmp_path / "env.gguf"
     gguf.write_bytes(b"GGUF")
@@ -606,8 +606,9 @@ def test_cli_list_path_pull_rm(
     rows = {line[2:].split()[0]: line for line in listed.stdout.splitlines()[1:]}
     assert set(models.REGISTRY) == set(rows)
     assert "not pulled" in rows["tiny"]
-    assert rows["octopus-v2"].startswith("* ")  # the default model is marked
+    assert rows["octopus-mini"].startswith("* ")  # the default model is marked
     assert rows["octopus-v2-q4_k_m"].startswith("  ")
+    assert rows["octopus-v2"].startswith("  ")
 
     pulled = runner.invoke(models_app, ["pull", "tiny", "--no-progress"])
     assert pulled.exit_code == 0, pulled.output

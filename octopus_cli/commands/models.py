@@ -38,6 +38,8 @@ def _format_size(size: int | None, *, approximate: bool) -> str:
 
 def _source(status: ModelStatus) -> str:
     entry = status.entry
+    if entry.kind == "assembled":
+        return f"models/{entry.artifact} + Gemma 3 270M from PyPI (assembled locally)"
     if entry.kind == "safetensors":
         return f"{entry.repo_id} (converted locally)"
     return f"{entry.repo_id}/{entry.filename}"

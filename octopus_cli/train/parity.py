@@ -4,9 +4,11 @@ Greedy decoding, no grammar, same prompt token ids on both sides, stopping at
 ``<nexa_end>``; prints how many answers are token-for-token identical and how many give
 the same parsed call. Needs the ``train`` extra (torch, transformers).
 
-    python -m octopus_cli.train.parity MERGED_DIR MODEL.gguf QUERIES.jsonl [--limit N]
+    python -m octopus_cli.train.parity MERGED MODEL.gguf QUERIES.jsonl [--limit N]
 
-MERGED_DIR is what ``octopus train --save-merged`` writes.
+MERGED is what ``octopus train --save-merged`` writes, or an artifact directory
+(``models/octopus-mini``): then the base GGUF is loaded in transformers and the artifact's
+LoRA deltas and new token rows are merged in memory.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ def compare(merged: Path, gguf: Path, queries: list[str], max_tokens: int = 64) 
     runtime = Runtime(gguf)
     end_id = runtime.single_token_id(function_set.end_token)
     assert end_id is not None, "the GGUF lacks <nexa_end>"
-    model = AutoModelForCausalLM.from_pretrained(merged, torch_dtype=torch.float32)
+    if (merged / "manifest.json").is_file():
+        model = merge_artifact(merged)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32)
     model.eval()
     same_tokens = same_call = 0
     rows = []
@@ -58,6 +63,38 @@ def compare(merged: Path, gguf: Path, queries: list[str], max_tokens: int = 64) 
         "same_call": same_call,
         "differences": [r for r in rows if r["llama_cpp"] != r["transformers"]],
     }
+
+
+def merge_artifact(artifact: Path):  # -> transformers model
+    """The base in transformers (float32) with the artifact's deltas and rows applied."""
+    import torch
+    from safetensors.torch import load_file
+
+    from octopus_cli.train.trainer import (
+        LORA_TARGETS,
+        NEW_ROWS_TENSOR,
+        default_base_path,
+        load_base,
+    )
+
+    manifest = json.loads((artifact / "manifest.json").read_text(encoding="utf-8"))
+    scale = float(manifest["lora"]["scale"])
+    tensors = load_file(str(artifact / "adapter.safetensors"))
+    loaded = load_base(default_base_path())
+    model = loaded.model
+    with torch.no_grad():
+        for hf_name, kind in LORA_TARGETS.items():
+            for layer, block in enumerate(model.model.layers):
+                key = f"blk.{layer}.{kind}.weight"
+                if f"{key}.lora_a" not in tensors:
+                    continue
+                a, b = tensors[f"{key}.lora_a"].float(), tensors[f"{key}.lora_b"].float()
+                block.get_submodule(hf_name).weight += (b @ a) * scale
+        rows = tensors[NEW_ROWS_TENSOR].float()
+        model.resize_token_embeddings(loaded.base_vocab + rows.shape[0], mean_resizing=False)
+        model.get_input_embeddings().weight[loaded.base_vocab :] = rows
+    model.tie_weights()
+    return model
 
 
 def main(argv: list[str] | None = None) -> None:
