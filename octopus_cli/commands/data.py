@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from octopus_cli.commands import options as opt
 from octopus_cli.commands.options import FunctionsOption
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.train.data import (
@@ -45,15 +46,7 @@ def data_command(
     per_function: Annotated[
         int, typer.Option("--per-function", min=1, help="Examples per callable function.")
     ] = 300,
-    irrelevant: Annotated[
-        int | None,
-        typer.Option(
-            "--irrelevant",
-            min=0,
-            help="Negatives for irrelevant_function (default: half the function examples).",
-            show_default=False,
-        ),
-    ] = None,
+    irrelevant: opt.IrrelevantOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 0,
     heldout_fraction: Annotated[
         float,

@@ -54,6 +54,16 @@ ThreadsOption = Annotated[
     ),
 ]
 
+IrrelevantOption = Annotated[
+    int | None,
+    typer.Option(
+        "--irrelevant",
+        min=0,
+        help="Negatives for irrelevant_function (default: half the function examples).",
+        show_default=False,
+    ),
+]
+
 
 def caller_options(
     model: str | None,

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from octopus_cli.commands import options as opt
 from octopus_cli.commands.data import default_irrelevant
 from octopus_cli.commands.options import FunctionsOption, ThreadsOption
 from octopus_cli.console import err_console
@@ -52,22 +53,14 @@ def train_command(
     per_function: Annotated[
         int, typer.Option("--per-function", min=1, help="Generated examples per function.")
     ] = 150,
-    irrelevant: Annotated[
-        int | None,
-        typer.Option(
-            "--irrelevant",
-            min=0,
-            help="Negatives for irrelevant_function (default: half the function examples).",
-            show_default=False,
-        ),
-    ] = None,
+    irrelevant: opt.IrrelevantOption = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 1,
     batch_size: Annotated[
         int, typer.Option("--batch-size", "-b", min=1, help="Examples per step.")
     ] = 16,
     lr: Annotated[
         float, typer.Option("--lr", min=0.0, help="Peak AdamW learning rate (LoRA + new rows).")
-    ] = 3e-4,
+    ] = 1e-3,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same data and weights.")] = 0,
     examples: Annotated[
         Path | None,
