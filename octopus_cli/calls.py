@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -86,7 +86,6 @@ class Outcome:
     raw: str
     calls: tuple[BoundCall, ...] = ()
     error: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def call(self) -> BoundCall | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from octopus_cli.functions import FunctionSet, load_function_set
+from octopus_cli.functions import load_function_set
 
 
 @dataclass
@@ -23,16 +23,12 @@ class CallerOptions:
     prefix_cache: bool = True
 
 
-def open_function_set(path: Path | None) -> FunctionSet:
-    return load_function_set(path)
-
-
 def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred for start-up)
     """Resolve the model, load it in llama.cpp, and check it against the function set."""
     from octopus_cli.models import resolve_model
     from octopus_cli.runtime import FunctionCaller, Runtime
 
-    function_set = open_function_set(options.functions)
+    function_set = load_function_set(options.functions)
     path = resolve_model(options.model)
     runtime = Runtime(
         path,
