@@ -404,3 +404,22 @@ def test_bad_example_lines_name_the_line(
     with pytest.raises(InputError) as error:
         read_examples(path, android)
     assert f"{path}:3:" in error.value.message and message in error.value.message
+
+
+def test_data_command_default_heldout_fraction_is_the_generators() -> None:
+    # The command states it itself so that starting the CLI does not import the generator.
+    from octopus_cli.commands.data import HELDOUT_FRACTION
+    from octopus_cli.train.data import DEFAULT_HELDOUT_FRACTION
+
+    assert HELDOUT_FRACTION == DEFAULT_HELDOUT_FRACTION
+
+
+def test_cli_start_up_does_not_import_the_heavy_modules() -> None:
+    # `octopus ask` starts a new process per query; each of these costs tens of ms.
+    code = (
+        "import sys, octopus_cli.cli; "
+        "print(sorted(m for m in ('gguf', 'octopus_cli.train.data', 'octopus_cli.train.trainer', "
+        "'octopus_cli.bench.suite', 'torch', 'matplotlib') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from octopus_cli.convert import DEFAULT_QUANT, QUANT_TYPES, ConversionSummary, convert_checkpoint
 from octopus_cli.functions import load_function_set
 from octopus_cli.paths import models_dir
+
+if TYPE_CHECKING:  # the converter imports gguf: load it only when converting
+    from octopus_cli.convert import ConversionSummary
 
 
 class Quant(StrEnum):
@@ -26,9 +28,6 @@ class Quant(StrEnum):
     q8_0 = "q8_0"
     f16 = "f16"
     f32 = "f32"
-
-
-assert {q.value for q in Quant} == set(QUANT_TYPES) and Quant.q4_k_m == DEFAULT_QUANT
 
 
 def default_output(source: str, quant: str) -> Path:
@@ -150,6 +149,8 @@ def convert_command(
     """
     function_set = load_function_set(functions) if functions is not None else None
     target = out if out is not None else default_output(source, quant.value)
+    from octopus_cli.convert import convert_checkpoint  # here: gguf is slow to import
+
     summary = convert_checkpoint(
         source,
         target,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,12 +18,12 @@ from rich.table import Table
 from octopus_cli.commands import options as opt
 from octopus_cli.commands.options import FunctionsOption
 from octopus_cli.functions import FunctionSet, load_function_set
-from octopus_cli.train.data import (
-    DEFAULT_HELDOUT_FRACTION,
-    Example,
-    build_dataset,
-    write_jsonl_atomic,
-)
+
+if TYPE_CHECKING:  # the generator's templates are slow to import: only when used
+    from octopus_cli.train.data import Example
+
+# The generator's DEFAULT_HELDOUT_FRACTION (a test keeps them equal).
+HELDOUT_FRACTION = 0.2
 
 TRAIN_FILE, HELDOUT_FILE = "train.jsonl", "heldout.jsonl"
 
@@ -56,7 +56,7 @@ def data_command(
             max=0.9,
             help="Share of templates, slot values and examples kept out of training.",
         ),
-    ] = DEFAULT_HELDOUT_FRACTION,
+    ] = HELDOUT_FRACTION,
     examples: Annotated[
         Path | None,
         typer.Option(
@@ -90,6 +90,8 @@ def data_command(
             f"function set {function_set.name!r} has no irrelevant function to give negatives",
             param_hint="--irrelevant",
         )
+    from octopus_cli.train.data import build_dataset, write_jsonl_atomic
+
     train, heldout = build_dataset(
         function_set,
         per_function=per_function,

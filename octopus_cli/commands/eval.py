@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,8 +28,9 @@ from octopus_cli.commands.options import (
 from octopus_cli.console import err_console
 from octopus_cli.errors import InputError
 from octopus_cli.functions import load_function_set
-from octopus_cli.train.data import read_examples, write_jsonl_atomic
-from octopus_cli.train.evaluate import ScoredLine, evaluate, render_summary, summarize
+
+if TYPE_CHECKING:
+    from octopus_cli.train.evaluate import ScoredLine
 
 
 def default_scored_path(data: Path) -> Path:
@@ -88,6 +89,10 @@ def eval_command(
       octopus eval data/heldout.jsonl --limit 200 --json > report.json
     """
     function_set = load_function_set(functions)
+    # Imported here, not at start-up: the data generator is slow to import.
+    from octopus_cli.train.data import read_examples, write_jsonl_atomic
+    from octopus_cli.train.evaluate import evaluate, render_summary, summarize
+
     examples = read_examples(data, function_set)  # fails on a bad line before loading a model
     if limit is not None:
         examples = examples[:limit]

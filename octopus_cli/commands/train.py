@@ -19,13 +19,6 @@ from octopus_cli.commands.options import FunctionsOption, ThreadsOption
 from octopus_cli.console import err_console
 from octopus_cli.errors import InputError
 from octopus_cli.functions import load_function_set
-from octopus_cli.train.trainer import (
-    ADAPTER_FILE,
-    TrainOptions,
-    default_base_path,
-    require_training_deps,
-    run_training,
-)
 
 
 def train_command(
@@ -110,7 +103,7 @@ def train_command(
     alone about 2 s): the default 3,600 training examples (1 epoch) take 30 to 45 minutes,
     after about a minute of loading the base.
 
-    Needs the training extra: pip install -e '.[train]'.
+    Needs the training extra: pip install -e '.\\[train]'.
 
     Examples:
 
@@ -127,6 +120,14 @@ def train_command(
         raise InputError(f"examples file not found: {examples}")
     if irrelevant is None:
         irrelevant = default_irrelevant(function_set, per_function)
+    from octopus_cli.train.trainer import (  # here: importing the trainer takes a while
+        ADAPTER_FILE,
+        TrainOptions,
+        default_base_path,
+        require_training_deps,
+        run_training,
+    )
+
     require_training_deps()  # before assembling a 240 MB base for nothing
     options = TrainOptions(
         per_function=per_function,

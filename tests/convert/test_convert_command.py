@@ -9,9 +9,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from octopus_cli.commands.convert import convert_command
+from octopus_cli.commands.convert import Quant, convert_command
+from octopus_cli.convert import DEFAULT_QUANT, QUANT_TYPES
 from octopus_cli.errors import ConversionError, FunctionSetError
 from tests.convert.fixtures import build_tiny_checkpoint, build_tiny_octopus_checkpoint
+
+
+def test_quant_choices_are_the_converters() -> None:
+    # The command lists them itself so that starting the CLI does not import gguf.
+    assert {q.value for q in Quant} == set(QUANT_TYPES)
+    assert Quant.q4_k_m == DEFAULT_QUANT
 
 
 @pytest.fixture(scope="module")
