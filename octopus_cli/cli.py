@@ -7,6 +7,7 @@ Errors are mapped in one place, :class:`OctopusGroup`: any :class:`OctopusError`
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import sys
 from typing import Annotated, Any
@@ -109,6 +110,24 @@ def _register() -> None:
     app.command("data")(data_command)
     app.command("eval")(eval_command)
     app.command("train")(train_command)
+    for typer_app in (app, models_app):
+        for info in typer_app.registered_commands:
+            if info.help is None and info.callback is not None and info.callback.__doc__:
+                info.help = reflow_help(info.callback.__doc__)
+
+
+def reflow_help(doc: str) -> str:
+    """Join the lines of each prose paragraph of a docstring.
+
+    Typer keeps single line breaks after the first paragraph, so source lines wrapped at
+    our line length come out ragged on an 80-column terminal. Indented paragraphs (the
+    examples) and lists keep their lines.
+    """
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(
+        p if any(line[:1] in (" ", "-") for line in p.split("\n")) else " ".join(p.split("\n"))
+        for p in paragraphs
+    )
 
 
 _register()
