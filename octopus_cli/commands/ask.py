@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
 from rich.console import Console
 
 from octopus_cli import session
+from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS, BatchedCaller
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.console import err_console
 from octopus_cli.errors import ExitCode, HandlerError, InputError, OctopusError
 from octopus_cli.output import answer_to_dict, call_line, render_answer
-from octopus_cli.runtime import Answer
+from octopus_cli.runtime import Answer, FunctionCaller
 
 
 def ask(
@@ -46,6 +49,18 @@ def ask(
     grammar: opt.GrammarOption = True,
     gpu_layers: opt.GpuLayersOption = 0,
     threads: opt.ThreadsOption = None,
+    batch: Annotated[
+        int,
+        typer.Option(
+            "--batch",
+            min=1,
+            max=MAX_SLOTS,
+            help="Queries read from stdin are decoded N at a time, in one llama.cpp batch "
+            "(faster per query); output order is still input order, and each answer is "
+            "written as soon as it and those before it are done. 1: one at a time. The "
+            "calls are those of --batch 1 but for rare numerical near-ties.",
+        ),
+    ] = DEFAULT_SLOTS,
 ) -> None:
     """Answer a request with a function call.
 
@@ -75,7 +90,7 @@ def ask(
         caller = session.open_caller(options)
     asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run)
     if stream:
-        code = asker.stream(sys.stdin.buffer, sys.stdout, call_only=call_only)
+        code = asker.stream(sys.stdin.buffer, sys.stdout, call_only=call_only, batch=batch)
     else:
         assert query is not None
         code = asker.single(query, as_json=as_json, call_only=call_only)
@@ -156,23 +171,18 @@ class _Asker:
             return ExitCode.NO_FUNCTION
         return ExitCode.OK
 
-    def stream(self, source: BinaryIO, out: TextIO, *, call_only: bool) -> ExitCode:
+    def stream(self, source: BinaryIO, out: TextIO, *, call_only: bool, batch: int = 1) -> ExitCode:
         """One JSON line (or call line) per non-blank input line, flushed as it is ready."""
         code = ExitCode.OK
-        for number, line in enumerate(source, start=1):
-            try:
-                query = line.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                error = InputError(f"stdin line {number} is not valid UTF-8; skipped")
-                err_console.print(f"[bold red]Error:[/bold red] {error.message}")
-                record = {"line": number, "status": "bad_input", "error": error.message}
+        for line, answer in self._answers(source, batch):
+            if answer is None:
+                assert line.error is not None
+                err_console.print(f"[bold red]Error:[/bold red] {line.error.message}")
+                record = {"line": line.number, "status": "bad_input", "error": line.error.message}
                 _write_line(out, "" if call_only else json.dumps(record))
                 code = ExitCode.BAD_INPUT
                 continue
-            if not query:
-                continue
-            answer = self.caller.ask(query)
-            answer.extra["line"] = number
+            answer.extra["line"] = line.number
             if self.run and answer.outcome.kind is OutcomeKind.CALL:
                 try:
                     answer.extra["handlers"] = self.run_handlers(answer)
@@ -183,6 +193,56 @@ class _Asker:
             else:
                 _write_line(out, json.dumps(answer_to_dict(answer), ensure_ascii=False))
         return code
+
+    def _answers(self, source: BinaryIO, batch: int) -> Iterator[tuple[_Line, Answer | None]]:
+        """Each line with its answer (None for an unreadable line), in input order.
+
+        With a loaded model and ``batch`` > 1 the queries are decoded together; a stand-in
+        caller without a model (the tests' queued caller) answers one at a time.
+        """
+        if batch > 1 and isinstance(self.caller, FunctionCaller):
+            lines = _read_lines(_reader_for_thread(source))  # read on the batch's input thread
+            with BatchedCaller(self.caller, slots=batch) as batched:
+                yield from batched.ask_in_order((line, line.query) for line in lines)
+            return
+        for line in _read_lines(source):
+            yield line, None if line.query is None else self.caller.ask(line.query)
+
+
+@dataclass
+class _Line:
+    """One non-blank stdin line: its query, or why it could not be read."""
+
+    number: int
+    query: str | None
+    error: InputError | None = None
+
+
+def _reader_for_thread(source: BinaryIO) -> BinaryIO:
+    """A reader of its own on ``source``'s file descriptor, for the input thread.
+
+    A thread blocked reading a pipe holds its reader's lock; if the process then ends (the
+    reader of our stdout went away), shutdown closes ``sys.stdin``, cannot take that lock
+    and aborts ("could not acquire lock ... possibly due to daemon threads"). A private
+    reader is never closed at shutdown. Streams without a descriptor are used as they are.
+    """
+    try:
+        fd = source.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return source
+    return open(fd, "rb", closefd=False)  # kept open by the thread while it reads
+
+
+def _read_lines(source: BinaryIO) -> Iterator[_Line]:
+    for number, raw in enumerate(source, start=1):
+        try:
+            query = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            error = InputError(f"stdin line {number} is not valid UTF-8; skipped")
+            yield _Line(number, None, error)
+            continue
+        if query:
+            yield _Line(number, query)
 
 
 class _UnusableAnswer(OctopusError):
