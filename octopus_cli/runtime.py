@@ -119,6 +119,21 @@ def check_gguf_file(path: Path) -> None:
         )
 
 
+MMAP_LIMIT_BYTES = 1 << 30
+
+
+def use_mmap(path: Path) -> bool:
+    """Map small files, read large ones.
+
+    On CPU, llama.cpp repacks the quantized weights into its own interleaved buffers. A
+    mapped file's pages stay resident beside that copy, so a 1.6 GB model peaks at 2.6 GB
+    of resident memory mapped and 1.7 GB read (measured with the 2.5 B Octopus-shaped
+    Q4_K_M, same speed). For a small file mapping starts about 0.1 s sooner and the
+    duplicate is small.
+    """
+    return path.stat().st_size < MMAP_LIMIT_BYTES
+
+
 class Runtime:
     """One llama.cpp model and context, with greedy decoding and prefix reuse."""
 
@@ -146,6 +161,7 @@ class Runtime:
                 n_threads=threads,
                 n_threads_batch=threads,
                 logits_all=False,
+                use_mmap=use_mmap(self.model_path),
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
