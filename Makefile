@@ -26,5 +26,12 @@ format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Latency and throughput against the model card's ways of running Octopus, on
+# octopus-mini and a random-weight model with Octopus v2's real shapes (built once:
+# a few minutes and 7 GB in the data directory). Writes bench-results/bench.{json,png}.
+bench:
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/octopus bench --shaped --out bench-results
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -141,11 +141,21 @@ def _write_tokenizer(directory: Path, vocab_size: int) -> None:
     (directory / "tokenizer_config.json").write_text(json.dumps(config))
 
 
-def write_synthetic_checkpoint(directory: Path, seed: int = 0) -> int:
-    """Write the bf16 checkpoint with a tiny real tokenizer; return the parameter count."""
+def write_synthetic_checkpoint(
+    directory: Path, seed: int = 0, tokenizer: Callable[[Path], int] | None = None
+) -> int:
+    """Write the bf16 checkpoint; return the parameter count.
+
+    The tokenizer is a tiny real one padded to Octopus v2's vocabulary size, unless
+    ``tokenizer`` writes one into the directory and returns its vocabulary size (the
+    embedding then gets that many rows).
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    hp = OCTOPUS_V2
-    _write_tokenizer(directory, hp["vocab_size"])
+    hp = dict(OCTOPUS_V2)
+    if tokenizer is None:
+        _write_tokenizer(directory, hp["vocab_size"])
+    else:
+        hp["vocab_size"] = tokenizer(directory)
     config = {
         "architectures": ["GemmaForCausalLM"],
         "model_type": "gemma",

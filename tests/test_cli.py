@@ -20,10 +20,46 @@ def invoke(*args: str, input: str | bytes | None = None):
 def test_help_lists_commands_and_exit_codes() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("ask", "repl", "functions", "models", "convert"):
+    for command in (
+        "ask",
+        "repl",
+        "functions",
+        "models",
+        "convert",
+        "data",
+        "eval",
+        "train",
+        "bench",
+    ):
         assert command in result.stdout
     assert "Exit codes" in result.stdout
     assert "octopus ask" in result.stdout  # examples
+
+
+def test_command_help_reflows_prose_and_keeps_examples_and_brackets() -> None:
+    from octopus_cli.cli import reflow_help
+
+    doc = """First line.
+
+    A paragraph wrapped
+    in the source.
+
+    Examples:
+
+      octopus ask "one"
+      octopus ask "two"
+    - a list item
+    - another
+    """
+    assert reflow_help(doc).split("\n\n") == [
+        "First line.",
+        "A paragraph wrapped in the source.",
+        "Examples:",
+        '  octopus ask "one"\n  octopus ask "two"\n- a list item\n- another',
+    ]
+    result = invoke("train", "--help", input=None)
+    assert result.exit_code == 0
+    assert "pip install -e '.[train]'" in result.stdout
 
 
 def test_ask_prints_the_call(queue_outputs) -> None:
