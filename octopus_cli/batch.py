@@ -35,6 +35,7 @@ from octopus_cli.runtime import (
     FunctionCaller,
     Generation,
     GreedyDecoder,
+    common_prefix_length,
     fit_max_tokens,
     last_llama_error,
 )
@@ -217,7 +218,7 @@ class BatchedCaller:
         prompt = caller.prompt_tokens(query)
         max_tokens = fit_max_tokens(len(prompt), caller.max_tokens, self._runtime.n_ctx)
         # Always evaluate at least one prompt token: its logits give the first answer token.
-        shared = _common_prefix_length(self._prefix, prompt[:-1])
+        shared = common_prefix_length(self._prefix, prompt[:-1])
         decoder = GreedyDecoder(
             self._runtime.vocabulary,
             max_tokens=max_tokens,
@@ -380,15 +381,6 @@ class BatchedCaller:
 
 def _by_ticket(sequence: _Sequence) -> int:
     return sequence.ticket
-
-
-def _common_prefix_length(a: list[int], b: list[int]) -> int:
-    length = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        length += 1
-    return length
 
 
 class _InOrder(Generic[Tag]):

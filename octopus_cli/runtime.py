@@ -207,10 +207,8 @@ class Runtime:
     def _evaluate(self, prompt: list[int]) -> int:
         """Bring the KV state to ``prompt``; returns how many tokens had to be evaluated."""
         reuse = 0
-        if self.prefix_cache:
-            limit = min(len(self._cached), len(prompt) - 1)  # always evaluate >= 1 token
-            while reuse < limit and self._cached[reuse] == prompt[reuse]:
-                reuse += 1
+        if self.prefix_cache:  # always evaluate >= 1 token: the last one gives the logits
+            reuse = common_prefix_length(self._cached, prompt[:-1])
         if reuse and not self.llm._ctx.kv_cache_seq_rm(0, reuse, -1):
             reuse = 0  # this memory type cannot drop a suffix: start over
         if not reuse:
@@ -277,6 +275,16 @@ class Runtime:
 
 
 LogitFilter = Callable[[list[int], np.ndarray], None]
+
+
+def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens two token lists share."""
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 def fit_max_tokens(prompt_tokens: int, max_tokens: int, n_ctx: int) -> int:

@@ -85,9 +85,8 @@ class _Forced:
 
 
 def run_ours(spec: dict[str, Any]) -> tuple[float, list[dict]]:
-    from octopus_cli.calls import parse_output
     from octopus_cli.functions import load_function_set
-    from octopus_cli.runtime import FunctionCaller, Runtime, _StringTokenGuard, build_prompt
+    from octopus_cli.runtime import FunctionCaller, Runtime
 
     clock = _Clock()
     runtime = Runtime(spec["model"], n_threads=spec.get("threads"))
@@ -96,17 +95,17 @@ def run_ours(spec: dict[str, Any]) -> tuple[float, list[dict]]:
 
     def answer(item: dict[str, Any]) -> dict:
         clock = _Clock()
-        prompt = runtime.tokenize(build_prompt(item["query"]))
-        guard = _StringTokenGuard(caller) if caller.grammar else None
+        # FunctionCaller.ask, with the steering filter added on top of its string guard
+        guard = caller.string_guard()
         forced = _forced_tokens(runtime, item) if spec.get("forced") else None
         generation = runtime.generate(
-            prompt,
+            caller.prompt_tokens(item["query"]),
             max_tokens=caller.max_tokens,
             stop_ids=[caller.end_id],
             grammar=caller.grammar,
             logit_filter=_Forced(forced, guard) if forced else guard,
         )
-        parse_output(generation.text, caller.function_set)
+        caller.answer(item["query"], generation)
         seconds = clock.seconds()
         return _row(
             item["query"],
@@ -167,7 +166,7 @@ def run_floor(spec: dict[str, Any]) -> tuple[float, list[dict]]:
     """Only llama_decode: the query's own tokens, then each generated token but the last."""
     import llama_cpp
 
-    from octopus_cli.runtime import PROMPT_PREFIX, Runtime, build_prompt
+    from octopus_cli.runtime import PROMPT_PREFIX, Runtime, build_prompt, common_prefix_length
 
     clock = _Clock()
     runtime = Runtime(spec["model"], n_threads=spec.get("threads"))
@@ -187,9 +186,7 @@ def run_floor(spec: dict[str, Any]) -> tuple[float, list[dict]]:
     def answer(item: dict[str, Any]) -> dict:
         nonlocal cached
         prompt = runtime.tokenize(build_prompt(item["query"]))
-        common, limit = 0, min(len(cached), len(prompt) - 1)
-        while common < limit and cached[common] == prompt[common]:
-            common += 1
+        common = common_prefix_length(cached, prompt[:-1])  # as Runtime._evaluate does
         evaluated = item["generated_tokens"][:-1]  # the stop token is never evaluated
         llama_cpp.llama_memory_seq_rm(memory, 0, common, -1)
         clock = _Clock()
