@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,19 +116,16 @@ def _write_tokenizer(directory: Path, vocab_size: int) -> None:
     base = vocab_size - len(FUNCTION_TOKENS)
     added = {t: base + i for i, t in enumerate(FUNCTION_TOKENS)}
     (directory / "added_tokens.json").write_text(json.dumps(dict(sorted(added.items()))))
-    special = {
-        "content": "",
-        "lstrip": False,
-        "normalized": False,
-        "rstrip": False,
-        "single_word": False,
-        "special": True,
-    }
-    decoder = {
-        str(i): {**special, "content": t}
-        for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>"])
-    }
-    decoder.update({str(i): {**special, "content": t} for t, i in added.items()})
+    specials = {t: i for i, t in enumerate(["<pad>", "<eos>", "<bos>", "<unk>"])}
+    write_tokenizer_config(
+        directory, {**specials, **added}, additional_special_tokens=FUNCTION_TOKENS
+    )
+
+
+def write_tokenizer_config(directory: Path, special_tokens: dict[str, int], **extra: Any) -> None:
+    """A Gemma-style tokenizer_config.json marking ``special_tokens`` (text -> id) special."""
+    flags = {"lstrip": False, "normalized": False, "rstrip": False, "single_word": False}
+    decoder = {str(i): {"content": t, **flags, "special": True} for t, i in special_tokens.items()}
     config = {
         "add_bos_token": True,
         "add_eos_token": False,
@@ -136,7 +134,7 @@ def _write_tokenizer(directory: Path, vocab_size: int) -> None:
         "eos_token": "<eos>",
         "pad_token": "<pad>",
         "unk_token": "<unk>",
-        "additional_special_tokens": FUNCTION_TOKENS,
+        **extra,
     }
     (directory / "tokenizer_config.json").write_text(json.dumps(config))
 

@@ -71,21 +71,12 @@ def sentencepiece_from_gguf(gguf_path: Path) -> tuple[bytes, dict[str, int]]:
 
 def write_tokenizer_files(directory: Path, gguf_path: Path) -> int:
     """tokenizer.model, added_tokens.json and tokenizer_config.json; returns the vocab size."""
+    from octopus_cli.convert.benchmark import write_tokenizer_config
+
     proto, added = sentencepiece_from_gguf(gguf_path)
     (directory / "tokenizer.model").write_bytes(proto)
     (directory / "added_tokens.json").write_text(json.dumps(added))
-    special = {"lstrip": False, "normalized": False, "rstrip": False, "single_word": False}
-    decoder = {str(i): {**special, "content": t, "special": True} for t, i in added.items()}
-    config = {
-        "add_bos_token": True,
-        "add_eos_token": False,
-        "added_tokens_decoder": decoder,
-        "bos_token": "<bos>",
-        "eos_token": "<eos>",
-        "pad_token": "<pad>",
-        "unk_token": "<unk>",
-    }
-    (directory / "tokenizer_config.json").write_text(json.dumps(config))
+    write_tokenizer_config(directory, added)
     return max(added.values()) + 1
 
 
