@@ -17,6 +17,7 @@ from octopus_cli.bench.suite import (
     check_targets,
     ratio,
     summarize_mode,
+    throughput,
 )
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.cli import app
@@ -148,6 +149,37 @@ def test_bench_command_writes_its_files(tiny_pair: tuple[Path, Path], tmp_path: 
         "b2",
         "floor",
     }
+
+
+@pytest.mark.slow
+def test_piped_throughput_alternates_rounds_and_compares_outputs(
+    tiny_pair: tuple[Path, Path], android: FunctionSet, tmp_path: Path
+) -> None:
+    _, gguf = tiny_pair
+    seen: list[str] = []
+    options = BenchOptions(
+        queries=bench_queries(android, 3),
+        throughput_queries=5,
+        throughput_rounds=2,
+        batch=3,
+        threads=1,
+        scratch=tmp_path,
+        progress=seen.append,
+    )
+    figures = throughput(BenchModel("tiny", gguf), options)
+    assert [m.split(", ", 1)[1] for m in seen] == [
+        "--batch 1, round 1 of 2",
+        "--batch 3, round 1 of 2",
+        "--batch 1, round 2 of 2",
+        "--batch 3, round 2 of 2",
+    ]
+    for key in ("batch_1", "batch_3"):
+        runs = figures[key]["runs_s"]
+        assert len(runs) == 2 and figures[key]["seconds"] == pytest.approx(sum(runs) / 2, abs=0.01)
+        assert figures[key]["queries_per_s"] == pytest.approx(5 / figures[key]["seconds"], rel=0.01)
+    expected = figures["batch_3"]["queries_per_s"] / figures["batch_1"]["queries_per_s"]
+    assert figures["speedup"] == pytest.approx(expected, rel=0.01)
+    assert figures["same_output"] is True  # a random F32 model: no near-ties among 5 queries
 
 
 def test_bench_command_rejects_an_unknown_part() -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from octopus_cli.batch import DEFAULT_SLOTS
 from octopus_cli.bench.queries import BenchQuery
 from octopus_cli.errors import OctopusError
 from octopus_cli.train.evaluate import percentile
@@ -48,7 +49,8 @@ class BenchOptions:
     b1_queries: int = 5
     transformers_queries: int = 3
     throughput_queries: int = 200
-    batch: int = 8
+    throughput_rounds: int = 3
+    batch: int = DEFAULT_SLOTS
     cold_runs: int = 5
     threads: int | None = None
     skip: frozenset[str] = frozenset()
@@ -182,32 +184,47 @@ def _timed_run(command: list[str], stdin: bytes | None = None) -> tuple[float, b
 
 
 def throughput(model: BenchModel, options: BenchOptions) -> dict[str, Any]:
-    """``octopus ask -`` over N piped queries: one at a time versus ``--batch``."""
+    """``octopus ask -`` over N piped queries: one at a time versus ``--batch``.
+
+    The two alternate for a few rounds and each keeps its median, so that the machine's
+    drift (a neighbour's load, turbo) weighs on both alike.
+    """
     lines = [
         options.queries[i % len(options.queries)].query for i in range(options.throughput_queries)
     ]
     stdin = ("\n".join(lines) + "\n").encode("utf-8")
+    batches = (1, options.batch)
+    runs: dict[int, list[float]] = {batch: [] for batch in batches}
+    outputs: dict[int, set[bytes]] = {batch: set() for batch in batches}
+    for round_ in range(1, options.throughput_rounds + 1):
+        for batch in batches:
+            options.progress(
+                f"{model.name}: piped throughput, --batch {batch}, "
+                f"round {round_} of {options.throughput_rounds}"
+            )
+            command = [*_octopus_command(), "ask", "-", "--call", "--model", str(model.gguf)]
+            command += ["--batch", str(batch)]
+            if options.threads:
+                command += ["--threads", str(options.threads)]
+            seconds, out = _timed_run(command, stdin)
+            runs[batch].append(seconds)
+            outputs[batch].add(out)
     results = {}
-    outputs = {}
-    for batch in (1, options.batch):
-        options.progress(f"{model.name}: piped throughput, --batch {batch}")
-        command = [*_octopus_command(), "ask", "-", "--call", "--model", str(model.gguf)]
-        command += ["--batch", str(batch)]
-        if options.threads:
-            command += ["--threads", str(options.threads)]
-        seconds, out = _timed_run(command, stdin)
-        outputs[batch] = out
+    for batch in batches:
+        seconds = statistics.median(runs[batch])
         results[f"batch_{batch}"] = {
             "seconds": round(seconds, 2),
             "queries_per_s": round(len(lines) / seconds, 2),
+            "runs_s": [round(x, 2) for x in runs[batch]],
         }
     single, batched = results["batch_1"], results[f"batch_{options.batch}"]
     return {
         "queries": len(lines),
         "batch": options.batch,
+        "rounds": options.throughput_rounds,
         **results,
         "speedup": round(batched["queries_per_s"] / single["queries_per_s"], 3),
-        "same_output": outputs[1] == outputs[options.batch],
+        "same_output": len(outputs[1] | outputs[options.batch]) == 1,
     }
 
 

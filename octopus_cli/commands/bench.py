@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from octopus_cli.batch import DEFAULT_SLOTS
 from octopus_cli.commands.options import ThreadsOption
 from octopus_cli.console import err_console
 from octopus_cli.models import DEFAULT_MODEL, REGISTRY, artifact_dir, resolve_model
@@ -67,9 +68,17 @@ def bench_command(
     throughput_queries: Annotated[
         int, typer.Option("--throughput-queries", min=1, help="Piped queries per stream.")
     ] = 200,
+    throughput_rounds: Annotated[
+        int,
+        typer.Option(
+            "--throughput-rounds",
+            min=1,
+            help="Alternating runs of each stream; the median counts.",
+        ),
+    ] = 3,
     batch: Annotated[
         int, typer.Option("--batch", min=2, help="Batch size for piped throughput.")
-    ] = 8,
+    ] = DEFAULT_SLOTS,
     cold_runs: Annotated[
         int, typer.Option("--cold-runs", min=1, help="New processes per cold-start figure.")
     ] = 5,
@@ -137,6 +146,7 @@ def bench_command(
         b1_queries=b1_queries,
         transformers_queries=transformers_queries,
         throughput_queries=throughput_queries,
+        throughput_rounds=throughput_rounds,
         batch=batch,
         cold_runs=cold_runs,
         threads=threads,
