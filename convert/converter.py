@@ -412,6 +412,8 @@ def _quantize(source: Path, dest: Path, quant: str, progress: bool) -> None:
 
     import llama_cpp
 
+    from octopus_cli.runtime import llama_log_lines
+
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = QUANT_TYPES[quant]
     params.nthread = 0  # all cores
@@ -430,12 +432,14 @@ def _quantize(source: Path, dest: Path, quant: str, progress: bool) -> None:
             tempfile.TemporaryFile(mode="w+b") as c_log,
             _stderr_to(c_log),
             contextlib.redirect_stderr(io.StringIO()) as py_log,
+            llama_log_lines() as quiet_log,  # where the log goes once a model was loaded
         ):
             status = llama_cpp.llama_model_quantize(
                 str(source).encode(), str(dest).encode(), ctypes.byref(params)
             )
             c_log.seek(0)
             log = py_log.getvalue() + c_log.read().decode("utf-8", errors="replace")
+            log += "".join(quiet_log)
     finally:
         lib_logger.setLevel(old_level)
     if status != 0:

@@ -19,11 +19,12 @@ caller in :mod:`octopus_cli.batch`, which decodes several queries in one llama.c
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float3
 DEBUG_ENV = "OCTOPUS_DEBUG"
 _recent_log: collections.deque[str] = collections.deque(maxlen=20)
 _log_callback = None  # keep the ctypes callback alive for the life of the process
+_log_listeners: list[list[str]] = []  # see llama_log_lines
 
 
 def quiet_llama_logs() -> None:
@@ -67,11 +69,28 @@ def quiet_llama_logs() -> None:
     def callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         line = text.decode("utf-8", errors="replace")
         _recent_log.append(line)
+        for listener in _log_listeners:
+            listener.append(line)
         if show:
             os.write(2, text)
 
     _log_callback = callback
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
+@contextlib.contextmanager
+def llama_log_lines() -> Iterator[list[str]]:
+    """The pieces of text llama.cpp logs during the block, once :func:`quiet_llama_logs` ran.
+
+    From then on llama.cpp's log goes to that callback, not to stderr, so code that reads
+    llama.cpp's stderr (the quantizer's error reporting) must read these too.
+    """
+    pieces: list[str] = []
+    _log_listeners.append(pieces)
+    try:
+        yield pieces
+    finally:
+        _log_listeners.remove(pieces)
 
 
 def last_llama_error() -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from octopus_cli.convert.safetensors import (
     write_safetensors,
 )
 from octopus_cli.errors import ConversionError
+from octopus_cli.runtime import quiet_llama_logs
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32])
@@ -121,9 +124,41 @@ def test_pickles_only_get_a_hint(tmp_path: Path) -> None:
 
 
 def test_a_real_quantizer_failure_is_explained(tmp_path: Path) -> None:
-    """llama.cpp's own error text reaches the message (its log is captured, not printed)."""
+    """llama.cpp's own error text reaches the message (its log is captured, not printed).
+
+    In a process that loaded a model first, octopus's log callback
+    (runtime.quiet_llama_logs) has taken llama.cpp's log off stderr; the reason must come
+    through all the same.
+    """
+    quiet_llama_logs()
     bogus = tmp_path / "in.gguf"
     bogus.write_bytes(b"GGUF" + b"\0" * 60)
     with pytest.raises(ConversionError, match=r"could not quantize to q4_0 \(status") as err:
         _quantize(bogus, tmp_path / "out.gguf", "q4_0", progress=False)
     assert "gguf" in str(err.value).lower()
+
+
+def test_a_real_quantizer_failure_is_explained_in_a_fresh_process(tmp_path: Path) -> None:
+    """The same without the callback: llama.cpp then writes to stderr, which is captured."""
+    bogus = tmp_path / "in.gguf"
+    bogus.write_bytes(b"GGUF" + b"\0" * 60)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from octopus_cli.convert.converter import _quantize\n"
+        "from octopus_cli.errors import ConversionError\n"
+        "try:\n"
+        "    _quantize(Path(sys.argv[1]), Path(sys.argv[2]), 'q4_0', progress=False)\n"
+        "except ConversionError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(bogus), str(tmp_path / "out.gguf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "could not quantize to q4_0 (status" in done.stdout
+    assert "gguf" in done.stdout.split("(status", 1)[1].lower()
+    assert done.stderr == ""  # nothing printed: llama.cpp's lines were all captured
