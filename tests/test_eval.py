@@ -249,6 +249,39 @@ def test_data_writes_train_and_heldout_deterministically(tmp_path: Path) -> None
     assert not [p for p in (tmp_path / "a").iterdir() if p.name.endswith(".tmp")]
 
 
+def test_data_counts_override_per_function_and_set_the_default_negatives(
+    tmp_path: Path,
+) -> None:
+    args = ["data", "--per-function", "10", "--seed", "5", "--json", "--out", str(tmp_path)]
+    counts = ["--count", "set_timer_alarm=30", "--count", "create_calendar_event=25"]
+    result = runner.invoke(app, [*args, *counts])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+
+    def made(name: str) -> int:
+        return report["train"]["per_function"][name] + report["heldout"]["per_function"][name]
+
+    assert made("set_timer_alarm") == 30 and made("create_calendar_event") == 25
+    assert made("take_a_photo") == 10
+    assert made("irrelevant_function") == (18 * 10 + 30 + 25) // 2  # half of the calls
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("set_timer_alarm", "is not NAME=N"),
+        ("set_timer_alarm=many", "is not NAME=N"),
+        ("launch_rocket=5", "no function 'launch_rocket'"),
+        ("irrelevant_function=5", "takes its count from --irrelevant"),
+    ],
+)
+def test_data_rejects_a_bad_count(tmp_path: Path, value: str, said: str) -> None:
+    result = runner.invoke(app, ["data", "--count", value, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert said in " ".join(result.output.replace("│", " ").split())  # Rich wraps it in a box
+    assert not tmp_path.joinpath("train.jsonl").exists()
+
+
 def test_data_merges_user_examples_and_rejects_bad_ones(tmp_path: Path) -> None:
     mine = _write_lines(tmp_path / "mine.jsonl", DATA)
     result = runner.invoke(

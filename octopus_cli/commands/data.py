@@ -28,11 +28,16 @@ HELDOUT_FRACTION = 0.2
 TRAIN_FILE, HELDOUT_FILE = "train.jsonl", "heldout.jsonl"
 
 
-def default_irrelevant(function_set: FunctionSet, per_function: int) -> int:
+def default_irrelevant(
+    function_set: FunctionSet, per_function: int, counts: dict[str, int] | None = None
+) -> int:
     """Half as many negatives as calls: a third of the data says "no function fits"."""
-    callable_count = sum(not f.irrelevant for f in function_set.functions)
+    counts = counts or {}
+    calls = sum(
+        counts.get(f.name, per_function) for f in function_set.functions if not f.irrelevant
+    )
     has_irrelevant = any(f.irrelevant for f in function_set.functions)
-    return (per_function * callable_count) // 2 if has_irrelevant else 0
+    return calls // 2 if has_irrelevant else 0
 
 
 def data_command(
@@ -46,6 +51,7 @@ def data_command(
     per_function: Annotated[
         int, typer.Option("--per-function", min=1, help="Examples per callable function.")
     ] = 300,
+    count: opt.CountOption = None,
     irrelevant: opt.IrrelevantOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 0,
     heldout_fraction: Annotated[
@@ -83,8 +89,9 @@ def data_command(
       octopus data --functions my-functions.toml --examples mine.jsonl --out data
     """
     function_set = load_function_set(functions)
+    counts = opt.parse_counts(count, function_set)
     if irrelevant is None:
-        irrelevant = default_irrelevant(function_set, per_function)
+        irrelevant = default_irrelevant(function_set, per_function, counts)
     elif irrelevant and not any(f.irrelevant for f in function_set.functions):
         raise typer.BadParameter(
             f"function set {function_set.name!r} has no irrelevant function to give negatives",
@@ -95,6 +102,7 @@ def data_command(
     train, heldout = build_dataset(
         function_set,
         per_function=per_function,
+        counts=counts,
         irrelevant=irrelevant,
         seed=seed,
         heldout_fraction=heldout_fraction,

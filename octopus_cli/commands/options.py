@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from octopus_cli.session import CallerOptions
+
+if TYPE_CHECKING:
+    from octopus_cli.functions import FunctionSet
 
 ModelOption = Annotated[
     str | None,
@@ -63,6 +66,39 @@ IrrelevantOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+CountOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--count",
+        metavar="NAME=N",
+        help="Examples for one function instead of --per-function (more for the hard "
+        "ones); repeatable.",
+        show_default=False,
+    ),
+]
+
+
+def parse_counts(values: list[str] | None, function_set: FunctionSet) -> dict[str, int]:
+    """``--count NAME=N`` values as {function name: examples}, checked against the set."""
+    counts: dict[str, int] = {}
+    names = {f.name: f for f in function_set.functions}
+    for value in values or []:
+        name, _, number = value.partition("=")
+        name = name.strip()
+        if not number.strip().isdigit():
+            raise typer.BadParameter(f"{value!r} is not NAME=N", param_hint="--count")
+        if name not in names:
+            raise typer.BadParameter(
+                f"no function {name!r} in set {function_set.name!r}", param_hint="--count"
+            )
+        if names[name].irrelevant:
+            raise typer.BadParameter(
+                f"{name} takes its count from --irrelevant", param_hint="--count"
+            )
+        counts[name] = int(number)
+    return counts
 
 
 def caller_options(

@@ -46,6 +46,7 @@ def train_command(
     per_function: Annotated[
         int, typer.Option("--per-function", min=1, help="Generated examples per function.")
     ] = 450,
+    count: opt.CountOption = None,
     irrelevant: opt.IrrelevantOption = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 1,
     batch_size: Annotated[
@@ -118,8 +119,9 @@ def train_command(
     function_set = load_function_set(functions)
     if examples is not None and not examples.is_file():
         raise InputError(f"examples file not found: {examples}")
+    counts = opt.parse_counts(count, function_set)
     if irrelevant is None:
-        irrelevant = default_irrelevant(function_set, per_function)
+        irrelevant = default_irrelevant(function_set, per_function, counts)
     from octopus_cli.train.trainer import (  # here: importing the trainer takes a while
         ADAPTER_FILE,
         TrainOptions,
@@ -131,6 +133,7 @@ def train_command(
     require_training_deps()  # before assembling a 240 MB base for nothing
     options = TrainOptions(
         per_function=per_function,
+        counts=tuple(counts.items()),
         irrelevant=irrelevant,
         epochs=epochs,
         batch_size=batch_size,
@@ -169,6 +172,7 @@ def train_command(
         typer.echo(f"{key:<{width}}  {value}")
     err_console.print(
         f"[dim]the held-out set: octopus data --seed {seed} --per-function {per_function} "
-        f"--irrelevant {irrelevant} (heldout.jsonl)[/dim]",
+        + "".join(f"--count {name}={n} " for name, n in counts.items())
+        + f"--irrelevant {irrelevant} (heldout.jsonl)[/dim]",
         highlight=False,
     )

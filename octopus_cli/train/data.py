@@ -34,7 +34,7 @@ import json
 import random
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1051,9 +1051,11 @@ def generate_examples(
     irrelevant: int,
     seed: int,
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
+    counts: Mapping[str, int] | None = None,
 ) -> list[Example]:
     """``per_function`` examples per callable function plus ``irrelevant`` negatives.
 
+    ``counts`` overrides ``per_function`` for the functions it names.
     Deterministic for a seed. Each example is tagged train or held-out (about
     ``heldout_fraction`` of each function's examples); :func:`split_examples` separates
     them. Queries are distinct within a function; a function whose templates cannot give
@@ -1064,6 +1066,10 @@ def generate_examples(
     rng = random.Random(seed)
     signatures = _android_signatures()
     examples: list[Example] = []
+
+    def wanted(spec: FunctionSpec) -> int:
+        return (counts or {}).get(spec.name, per_function)
+
     for spec in function_set.functions:
         pinned = 0
         if spec.irrelevant:
@@ -1073,10 +1079,10 @@ def generate_examples(
                 templates = [*T.NEAR_MISS_TEMPLATES, *T.GENERAL_TEMPLATES]
                 pinned = T.PINNED_NEAR_MISSES
         elif _uses_android_templates(spec, signatures):
-            count, templates, maker = per_function, T.TEMPLATES[spec.name], _android_example
+            count, templates, maker = wanted(spec), T.TEMPLATES[spec.name], _android_example
             pinned = T.PINNED_TEMPLATES
         else:
-            count, templates, maker = per_function, GENERIC_TEMPLATES, _generic_example
+            count, templates, maker = wanted(spec), GENERIC_TEMPLATES, _generic_example
         bank = _TemplateBank(spec.name, templates, heldout_fraction, pinned)
         examples += _draw_many(function_set, spec, bank, maker, count, rng, heldout_fraction)
     return examples
@@ -1191,6 +1197,7 @@ def build_dataset(
     seed: int,
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
     user_examples: Path | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> tuple[list[Example], list[Example]]:
     """Generated plus user examples, split, each checked to parse back to its call."""
     mine = []  # read first: a bad line should fail before any work is done
@@ -1202,6 +1209,7 @@ def build_dataset(
         irrelevant=irrelevant,
         seed=seed,
         heldout_fraction=heldout_fraction,
+        counts=counts,
     )
     examples += mine
     for example in examples:

@@ -100,6 +100,7 @@ class TrainOptions:
 
     per_function: int = 450  # octopus-mini's: 150 gave 78 % on the held-out split, 450 85 %
     irrelevant: int = 4500
+    counts: tuple[tuple[str, int], ...] = ()  # (function, examples) overriding per_function
     epochs: int = 1
     batch_size: int = 16
     lr: float = 1e-3  # octopus-mini's rate: 3e-4 left it at 51 % on the held-out split
@@ -739,6 +740,7 @@ def run_training(
         train, heldout = build_dataset(
             function_set,
             per_function=options.per_function,
+            counts=dict(options.counts),
             irrelevant=options.irrelevant,
             seed=options.seed,
             heldout_fraction=options.heldout_fraction,
@@ -872,6 +874,7 @@ def build_manifest(
         "data": {
             "seed": options.seed,
             "per_function": options.per_function,
+            "counts": dict(options.counts),
             "irrelevant": options.irrelevant,
             "train_examples": train_count,
             "heldout_examples": heldout_count,
