@@ -115,7 +115,7 @@ def convert_checkpoint(
     model = architecture_for(config)
     plans = model.plan(index_checkpoint(directory))
     vocab = load_vocabulary(directory, model.vocab_size)
-    functional = _functional_tokens(vocab, function_set, require_functional_tokens)
+    functional = find_functional_tokens(vocab, function_set, require_functional_tokens)
 
     # Quantizing reads the intermediate file, so make it lossless: F16 only if every
     # source tensor already is F16, else F32 (bf16 does not fit F16's range).
@@ -127,12 +127,12 @@ def convert_checkpoint(
 
     name = str(source) if not Path(str(source)).exists() else directory.resolve().name
     out.parent.mkdir(parents=True, exist_ok=True)
-    _check_disk(out.parent, plans, stage_type, quant)
+    check_disk(out.parent, plans, stage_type, quant)
     quantize_seconds = write_and_quantize(
         out,
         quant,
         stage_type,
-        lambda staged: _write_gguf(
+        lambda staged: write_gguf(
             staged, model, plans, vocab, functional, stage_type, name, progress
         ),
         progress,
@@ -183,7 +183,7 @@ def _read_config(directory: Path) -> dict[str, Any]:
     return config
 
 
-def _functional_tokens(
+def find_functional_tokens(
     vocab: Vocabulary, function_set: FunctionSet | None, required: bool
 ) -> FunctionalTokens | None:
     """Find the set's tokens among the checkpoint's added tokens, or explain what is missing."""
@@ -240,7 +240,7 @@ def write_and_quantize(
     return quantize_seconds
 
 
-def _check_disk(directory: Path, plans: list[TensorPlan], stage_type: str, quant: str) -> None:
+def check_disk(directory: Path, plans: list[TensorPlan], stage_type: str, quant: str) -> None:
     """Refuse early when the intermediate file and the output cannot both fit."""
     width = 4 if stage_type == "f32" else 2
     staged = sum(p.n_elements * (4 if p.keep_f32 else width) for p in plans)
@@ -280,7 +280,7 @@ def _progress(enabled: bool) -> contextlib.AbstractContextManager[Any]:
     )
 
 
-def _write_gguf(
+def write_gguf(
     path: Path,
     model: GemmaFamilyModel,
     plans: list[TensorPlan],

@@ -46,10 +46,10 @@ import numpy as np
 from octopus_cli.convert.architectures import TensorPlan
 from octopus_cli.convert.converter import (
     QUANT_TYPES,
-    _check_disk,
-    _functional_tokens,
-    _write_gguf,
+    check_disk,
+    find_functional_tokens,
     write_and_quantize,
+    write_gguf,
 )
 from octopus_cli.convert.safetensors import TensorEntry, read_header
 from octopus_cli.convert.vocab import Vocabulary
@@ -184,18 +184,18 @@ def assemble_model(
             f"{function_set.name!r}: {_few(absent)}",
             hint="the manifest is inconsistent with its function set; re-run training",
         )
-    functional = _functional_tokens(vocab, function_set, True)
+    functional = find_functional_tokens(vocab, function_set, True)
 
     stage_type = "f16" if quant == "f16" else "f32"  # dequantized values are not F16-exact
     name = f"{Path(artifact_dir).resolve().name} ({metadata.name})"
     out.parent.mkdir(parents=True, exist_ok=True)
-    _check_disk(out.parent, plans, stage_type, quant)
+    check_disk(out.parent, plans, stage_type, quant)
     # Hand the token lists to the writer and drop them before llama.cpp maps the staging file.
     parts: dict[str, Any] = {"metadata": metadata, "vocab": vocab, "plans": plans}
     del metadata, vocab, plans
 
     def write_stage(staged: Path) -> None:
-        _write_gguf(
+        write_gguf(
             staged,
             parts["metadata"],
             parts["plans"],
