@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from octopus_cli.atomic import write_atomic
 from octopus_cli.errors import (
     ConversionError,
     HubError,
@@ -295,10 +296,15 @@ def pull(
     """
     entry = get_entry(name)
     destination = model_path(entry)
+    if entry.kind == "assembled":
+        # A shipped artifact changes with octopus itself (a retrained octopus-mini): the
+        # file made from an older one is rebuilt, so `git pull && make install` updates it.
+        fresh = _assembled_from(destination) == _artifact_digest(entry)
+        if destination.is_file() and fresh and not force:
+            return destination
+        return _assemble(entry, destination, progress=progress)
     if destination.is_file() and not force:
         return destination
-    if entry.kind == "assembled":
-        return _assemble(entry, destination, progress=progress)
     _check_online()
     if entry.kind == "gguf":
         return _pull_gguf(entry, destination, progress=progress, force=force)
@@ -320,14 +326,42 @@ def _assemble(entry: ModelEntry, destination: Path, *, progress: bool) -> Path:
     """Build the GGUF from the PyPI base and the shipped artifact (no network, no torch)."""
     from octopus_cli.assemble import assemble_model
 
+    digest = _artifact_digest(entry)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    _source_record(destination).unlink(missing_ok=True)  # stale until the new file is in
+    source = artifact_dir(entry)
+    built = assemble_model(source, destination, quant=entry.quant or "q4_k_m", progress=progress)
+    write_atomic(_source_record(destination), (digest + "\n").encode())
+    return built
+
+
+def _artifact_digest(entry: ModelEntry) -> str:
+    """sha256 over the artifact's files (manifest and adapter): what the GGUF is made of."""
     source = artifact_dir(entry)
     if not (source / "manifest.json").is_file():
         raise ModelNotFoundError(
             f"the artifact of '{entry.name}' is missing from this installation ({source})",
             hint="reinstall octopus (make install)",
         )
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    return assemble_model(source, destination, quant=entry.quant or "q4_k_m", progress=progress)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in source.iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_record(gguf_path: Path) -> Path:
+    """Beside an assembled GGUF: the digest of the artifact it was made from."""
+    return gguf_path.with_name(gguf_path.name + ".artifact-sha256")
+
+
+def _assembled_from(gguf_path: Path) -> str | None:
+    try:
+        return _source_record(gguf_path).read_text().strip()
+    except OSError:
+        return None  # made by an older octopus: rebuild once
 
 
 def _pull_gguf(entry: ModelEntry, destination: Path, *, progress: bool, force: bool) -> Path:
@@ -588,6 +622,7 @@ def remove(name: str) -> list[Path]:
     removed: list[Path] = []
     for path in (
         model_path(entry),
+        _source_record(model_path(entry)),
         models_dir() / _STAGING / entry.name,
         models_dir() / _SOURCES / entry.name,
     ):
