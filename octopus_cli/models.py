@@ -296,15 +296,10 @@ def pull(
     """
     entry = get_entry(name)
     destination = model_path(entry)
-    if entry.kind == "assembled":
-        # A shipped artifact changes with octopus itself (a retrained octopus-mini): the
-        # file made from an older one is rebuilt, so `git pull && make install` updates it.
-        fresh = _assembled_from(destination) == _artifact_digest(entry)
-        if destination.is_file() and fresh and not force:
-            return destination
-        return _assemble(entry, destination, progress=progress)
-    if destination.is_file() and not force:
+    if is_pulled(entry) and not force:
         return destination
+    if entry.kind == "assembled":
+        return _assemble(entry, destination, progress=progress)
     _check_online()
     if entry.kind == "gguf":
         return _pull_gguf(entry, destination, progress=progress, force=force)
@@ -313,6 +308,18 @@ def pull(
             entry, destination, progress=progress, force=force, keep_source=keep_source
         )
     raise ModelError(f"model '{entry.name}' has an unsupported kind: {entry.kind}")
+
+
+def is_pulled(entry: ModelEntry) -> bool:
+    """Whether ``pull`` has nothing to do for ``entry``.
+
+    A shipped artifact changes with octopus itself (a retrained octopus-mini): a file
+    assembled from an older one counts as not pulled, so `make install` rebuilds it.
+    """
+    path = model_path(entry)
+    if not path.is_file():
+        return False
+    return entry.kind != "assembled" or _assembled_from(path) == _artifact_digest(entry)
 
 
 def artifact_dir(entry: ModelEntry) -> Path:

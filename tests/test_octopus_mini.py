@@ -67,7 +67,7 @@ def test_pull_rebuilds_a_file_made_from_another_artifact(mini_home: Path, mini_m
     assert len(digest) == 64
     built = mini_model.stat().st_mtime_ns
 
-    def pull() -> None:
+    def pull() -> str:
         done = subprocess.run(
             [OCTOPUS, "models", "pull", "octopus-mini", "--no-progress"],
             capture_output=True,
@@ -75,10 +75,12 @@ def test_pull_rebuilds_a_file_made_from_another_artifact(mini_home: Path, mini_m
             timeout=600,
         )
         assert done.returncode == 0, done.stderr.decode()
+        assert done.stdout.decode().strip() == str(mini_model)
+        return done.stderr.decode()
 
-    pull()
+    assert "already pulled" in pull()
     assert mini_model.stat().st_mtime_ns == built  # same artifact: nothing to do
     record.write_text("0" * 64 + "\n")  # as if made from an earlier artifact
-    pull()
+    assert "pulled octopus-mini" in pull()
     assert mini_model.stat().st_mtime_ns != built
     assert record.read_text().strip() == digest

@@ -131,7 +131,7 @@ def pull_command(
         MODEL="$(octopus models pull octopus-v2-q4_k_m --no-progress)"
     """
     entry = models.get_entry(name)
-    already = models.model_path(entry).is_file()
+    already = models.is_pulled(entry)
     if already and not force:
         typer.echo(f"{entry.name} is already pulled (use --force to download it again)", err=True)
     path = models.pull(name, progress=progress, force=force, keep_source=keep_source)
