@@ -203,7 +203,7 @@ def test_octopus_mini_batched_calls_equal_single_stream(
     """The first 16 fresh queries through 8 slots.
 
     llama.cpp's CPU kernels are not batch-invariant, so a near-tie can fall either way
-    (3 function choices in octopus-mini's 916 held-out queries). These 16 have no such
+    (2 function choices in octopus-mini's 916 held-out queries). These 16 have no such
     tie in the function choice; the whole call must match wherever the single stream is
     itself stable, i.e. gives the same answer without the prefix cache.
     """
