@@ -288,14 +288,13 @@ class BatchedCaller:
             (s for s in running.values() if not s.decoder.tokens), key=_by_ticket
         ):
             if len(sequence.pending) > self.n_batch - self.slots:
-                evaluated = self._prefill_alone(sequence)
-                if evaluated and sequence.decoder.done:
-                    finished.append(sequence)
-                elif not evaluated:
+                if not self._prefill_alone(sequence):
                     if len(running) - len(evicted) == 1:
                         raise self._no_cells(len(sequence.pending))
                     self._evict(sequence)
                     evicted.append(sequence)
+                elif sequence.decoder.done:
+                    finished.append(sequence)
             elif len(sequence.pending) <= room:
                 together.append(sequence)
                 room -= len(sequence.pending)
@@ -311,22 +310,11 @@ class BatchedCaller:
 
     def _prefill_alone(self, sequence: _Sequence) -> bool:
         """A long prompt suffix in n_batch pieces; False if the KV cells ran out."""
-        pending = sequence.pending
-        for start in range(0, len(pending), self.n_batch):
-            piece = pending[start : start + self.n_batch]
-            last = start + len(piece) == len(pending)
-            rows = [
-                (
-                    token,
-                    sequence.position + start + i,
-                    sequence.seq_id,
-                    last and i == len(piece) - 1,
-                )
-                for i, token in enumerate(piece)
-            ]
+        for start in range(0, len(sequence.pending), self.n_batch):
+            rows = _pending_rows(sequence, start, start + self.n_batch)
             if not self._decode(rows):
                 return False
-        self._choose_next(sequence, len(piece) - 1)
+        self._choose_next(sequence, len(rows) - 1)
         return True
 
     def _decode_together(self, sequences: list[_Sequence]) -> bool:
@@ -334,11 +322,7 @@ class BatchedCaller:
         rows: list[tuple[int, int, int, bool]] = []
         last_rows = []
         for sequence in sequences:
-            count = len(sequence.pending)
-            rows.extend(
-                (token, sequence.position + i, sequence.seq_id, i == count - 1)
-                for i, token in enumerate(sequence.pending)
-            )
+            rows += _pending_rows(sequence, 0, len(sequence.pending))
             last_rows.append(len(rows) - 1)
         if not self._decode(rows):
             return False
@@ -396,6 +380,15 @@ class BatchedCaller:
             "(a bug: please report it)",
             hint="use --batch 1",
         )
+
+
+def _pending_rows(sequence: _Sequence, start: int, stop: int) -> list[tuple[int, int, int, bool]]:
+    """``llama_decode`` rows for ``pending[start:stop]``; logits on the last pending token only."""
+    last = len(sequence.pending) - 1
+    return [
+        (sequence.pending[i], sequence.position + i, sequence.seq_id, i == last)
+        for i in range(start, min(stop, len(sequence.pending)))
+    ]
 
 
 def _by_ticket(sequence: _Sequence) -> int:
