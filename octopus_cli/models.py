@@ -350,13 +350,9 @@ def _artifact_digest(entry: ModelEntry) -> str:
             f"the artifact of '{entry.name}' is missing from this installation ({source})",
             hint="reinstall octopus (make install)",
         )
-    digest = hashlib.sha256()
-    for path in sorted(p for p in source.iterdir() if p.is_file()):
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    files = sorted(p for p in source.iterdir() if p.is_file())
+    listing = "".join(f"{sha256_file(path)}  {path.name}\n" for path in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def _source_record(gguf_path: Path) -> Path:
