@@ -1066,10 +1066,7 @@ def generate_examples(
     rng = random.Random(seed)
     signatures = _android_signatures()
     examples: list[Example] = []
-
-    def wanted(spec: FunctionSpec) -> int:
-        return (counts or {}).get(spec.name, per_function)
-
+    counts = counts or {}
     for spec in function_set.functions:
         pinned = 0
         if spec.irrelevant:
@@ -1079,10 +1076,18 @@ def generate_examples(
                 templates = [*T.NEAR_MISS_TEMPLATES, *T.GENERAL_TEMPLATES]
                 pinned = T.PINNED_NEAR_MISSES
         elif _uses_android_templates(spec, signatures):
-            count, templates, maker = wanted(spec), T.TEMPLATES[spec.name], _android_example
+            count, templates, maker = (
+                counts.get(spec.name, per_function),
+                T.TEMPLATES[spec.name],
+                _android_example,
+            )
             pinned = T.PINNED_TEMPLATES
         else:
-            count, templates, maker = wanted(spec), GENERIC_TEMPLATES, _generic_example
+            count, templates, maker = (
+                counts.get(spec.name, per_function),
+                GENERIC_TEMPLATES,
+                _generic_example,
+            )
         bank = _TemplateBank(spec.name, templates, heldout_fraction, pinned)
         examples += _draw_many(function_set, spec, bank, maker, count, rng, heldout_fraction)
     return examples
