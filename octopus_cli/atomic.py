@@ -14,15 +14,20 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def temporary_sibling(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """A temporary file in ``path``'s directory (same filesystem), removed on exit."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    temporary = Path(name)
+    """A temporary file in ``path``'s directory (same filesystem), removed on exit.
+
+    The file is made inside the ``try``: a Ctrl-C just after it appears (before the
+    descriptor is closed or the Path built) must not leave it behind.
+    """
+    name: str | None = None
     try:
-        yield temporary
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+        os.close(fd)
+        yield Path(name)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+        if name is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
 
 
 def publish(temporary: Path, path: Path, *, private: bool = False) -> None:
