@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -294,21 +295,27 @@ def _read_line(stream: object, timeout: float) -> bytes | None:
     return stream.readline()  # type: ignore[attr-defined]
 
 
-def _start_ask(model: Path, home: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+@contextlib.contextmanager
+def _asking(model: Path, home: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``octopus ask -`` with pipes, killed on the way out whatever the test did."""
+    process = subprocess.Popen(
         [OCTOPUS, "ask", "-", "--call", "--batch", "4", *ONE_THREAD, "--model", str(model)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(home),
     )
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_each_answer_is_written_while_stdin_stays_open(
     tiny_model: Path, octopus_home: Path
 ) -> None:
-    process = _start_ask(tiny_model, octopus_home)
-    try:
+    with _asking(tiny_model, octopus_home) as process:
         for query in (b"take a selfie\n", b"call mom\n"):
             process.stdin.write(query)
             process.stdin.flush()  # and keep stdin open: an interactive pipe
@@ -318,17 +325,13 @@ def test_each_answer_is_written_while_stdin_stays_open(
         process.stdin.close()
         assert process.wait(timeout=120) == 0
         assert process.stdout.read() == b""
-    finally:
-        process.kill()
-        process.wait()
 
 
 def test_reader_gone_while_stdin_open_exits_141_quietly(
     tiny_model: Path, octopus_home: Path
 ) -> None:
     """The input thread still waits on stdin when the process ends: no shutdown crash."""
-    process = _start_ask(tiny_model, octopus_home)
-    try:
+    with _asking(tiny_model, octopus_home) as process:
         process.stdin.write(b"take a selfie\n")
         process.stdin.flush()
         assert _read_line(process.stdout, timeout=120) is not None
@@ -337,6 +340,3 @@ def test_reader_gone_while_stdin_open_exits_141_quietly(
         process.stdin.flush()
         assert process.wait(timeout=120) == 141
         assert process.stderr.read() == b""
-    finally:
-        process.kill()
-        process.wait()
