@@ -39,6 +39,7 @@ from octopus_cli.train.trainer import (
     TrainingError,
     TrainOptions,
     TrainReport,
+    checkpoint_path,
     encode_examples,
     run_training,
 )
@@ -72,10 +73,15 @@ def base_weights(base: Path) -> dict[str, np.ndarray]:
 
 
 def _train(
-    android: FunctionSet, base: Path, out: Path, merged: Path | None = None, steps: int = STEPS
+    android: FunctionSet,
+    base: Path,
+    out: Path,
+    merged: Path | None = None,
+    steps: int = STEPS,
+    **extra: Any,
 ) -> TrainReport:
     options = TrainOptions(**{**OPTIONS.__dict__, "max_steps": steps})
-    return run_training(android, base, out, options, save_merged=merged, progress=False)
+    return run_training(android, base, out, options, save_merged=merged, progress=False, **extra)
 
 
 @pytest.fixture(scope="module")
@@ -332,6 +338,71 @@ def test_a_previous_artifact_is_replaced(android: FunctionSet, base: Path, tmp_p
     assert json.loads((out / MANIFEST_FILE).read_text())["training"]["steps"] == 2
     assert report.manifest["training"]["steps"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["artifact"]  # no temp dirs left
+
+
+def _stop_after(steps: int) -> Any:
+    def on_step(step: int, loss: float) -> None:
+        if step + 1 == steps:
+            raise KeyboardInterrupt  # what Ctrl-C raises between two operations
+
+    return on_step
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(
+    android: FunctionSet,
+    base: Path,
+    run: TrainReport,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "artifact"
+    with pytest.raises(KeyboardInterrupt):
+        _train(android, base, out, checkpoint_every=0.0, on_step=_stop_after(8))
+    saved = checkpoint_path(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [saved.name]  # no artifact yet
+    assert "step 8" in capsys.readouterr().err
+
+    with pytest.raises(TrainingError, match="interrupted run") as refused:
+        _train(android, base, out)  # starting over would throw the saved steps away
+    assert "--resume" in (refused.value.hint or "")
+
+    resumed = _train(android, base, out, resume=True, checkpoint_every=0.0)
+    assert (out / ADAPTER_FILE).read_bytes() == (run.out / ADAPTER_FILE).read_bytes()
+    assert resumed.losses == run.losses
+    assert resumed.manifest["training"]["steps"] == STEPS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["artifact"]  # checkpoint gone
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings(
+    android: FunctionSet, base: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "artifact"
+    with pytest.raises(KeyboardInterrupt):
+        _train(android, base, out, checkpoint_every=0.0, on_step=_stop_after(2))
+    other = TrainOptions(**{**OPTIONS.__dict__, "max_steps": STEPS, "lr": 1e-3})
+    with pytest.raises(TrainingError, match=r"other settings \(different: --lr\)"):
+        run_training(android, base, out, other, progress=False, resume=True)
+    assert checkpoint_path(out).is_file()  # still there for the right command
+
+
+def test_resume_without_a_checkpoint_says_so(base: Path, tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(train_command)
+    out = tmp_path / "never-started"
+    result = CliRunner().invoke(app, ["--base", str(base), "--out", str(out), "--resume"])
+    assert isinstance(result.exception, TrainingError), result.output
+    assert "nothing to resume" in str(result.exception)
+    assert not out.exists()
+
+
+def test_a_damaged_checkpoint_is_reported_not_resumed(
+    android: FunctionSet, base: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "artifact"
+    checkpoint_path(out).write_bytes(b"not a checkpoint")
+    with pytest.raises(TrainingError, match="cannot read the checkpoint") as error:
+        _train(android, base, out, resume=True)
+    assert "delete it" in (error.value.hint or "")
 
 
 def test_command_trains_and_prints_a_summary(base: Path, tmp_path: Path) -> None:

@@ -43,11 +43,12 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from octopus_cli.atomic import publish, temporary_sibling
 from octopus_cli.errors import OctopusError
 from octopus_cli.functions import FunctionSet, builtin_path
 from octopus_cli.runtime import build_prompt
@@ -59,6 +60,8 @@ if TYPE_CHECKING:  # only for annotations; never imported at run time from here
 ARTIFACT_FORMAT = 1
 ADAPTER_FILE = "adapter.safetensors"
 MANIFEST_FILE = "manifest.json"
+CHECKPOINT_EVERY_SECONDS = 300.0  # an interrupted run loses at most five minutes of work
+CHECKPOINT_FORMAT = 1
 NEW_ROWS_TENSOR = "token_embd.new_rows"
 
 # Hugging Face module (inside model.layers.{i}) -> llama.cpp GGUF tensor name (blk.{i}.*).
@@ -657,8 +660,13 @@ def train_loop(
     device: str,
     progress: bool,
     on_step: Callable[[int, float], None] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> _LoopResult:
-    """AdamW over the LoRA matrices and the new rows, warm-up then linear decay."""
+    """AdamW over the LoRA matrices and the new rows, warm-up then linear decay.
+
+    With ``checkpoint``, the state after a step is saved every ``checkpoint.every``
+    seconds, and a run whose ``checkpoint.resume`` holds a saved state goes on from it.
+    """
     import torch
 
     from octopus_cli.console import err_console
@@ -680,13 +688,17 @@ def train_loop(
     lm.peft_model.train()
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda")
     losses: list[float] = []
-    tokens = 0
+    tokens, first, earlier_seconds = 0, 0, 0.0
+    if checkpoint is not None and checkpoint.resume is not None:
+        first, losses, tokens, earlier_seconds = checkpoint.restore(lm, optimizer, schedule)
     # Without a terminal (nohup, CI logs) the bar cannot redraw: print a line now and then.
     log_every = max(1, total // 20) if progress and not err_console.is_terminal else 0
-    started = time.perf_counter()
-    with _progress(progress) as bar:
-        task = bar.add_task("train", total=total, loss="-", speed="-")
-        for step, indices in enumerate(steps):
+    started = time.perf_counter() - earlier_seconds
+    saved_at = time.perf_counter()
+    with _progress(progress) as bar, _say_checkpoint_on_interrupt(checkpoint):
+        task = bar.add_task("train", total=total, completed=first, loss="-", speed="-")
+        for step in range(first, total):
+            indices = steps[step]
             with autocast:
                 loss, count = lm.loss([encoded[i] for i in indices], pad_id, device)
             value = float(loss.detach())
@@ -707,9 +719,183 @@ def train_loop(
                     f"{time.perf_counter() - started:.0f} s",
                     highlight=False,
                 )
+            if (
+                checkpoint is not None
+                and step + 1 < total
+                and time.perf_counter() - saved_at >= checkpoint.every
+            ):
+                seconds = time.perf_counter() - started
+                checkpoint.save(step + 1, total, lm, optimizer, schedule, losses, tokens, seconds)
+                saved_at = time.perf_counter()
             if on_step is not None:
                 on_step(step, value)
     return _LoopResult(losses, total, tokens, time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_path(out: Path) -> Path:
+    """Where a run keeps its state until its artifact is written: beside it, hidden."""
+    out = Path(out)
+    return out.with_name(f".{out.name}.checkpoint.pt")
+
+
+@dataclass
+class Checkpoint:
+    """A run's saved state: where, how often, and what it must match to be resumed.
+
+    ``identity`` names everything that decides the result (options, base, function set,
+    examples), so a resumed run ends with the same weights as one never interrupted.
+    """
+
+    path: Path
+    identity: dict[str, Any]
+    every: float = CHECKPOINT_EVERY_SECONDS
+    resume: dict[str, Any] | None = None  # the state read from ``path``
+    saved_step: int | None = None
+
+    def load(self) -> None:
+        """Read the saved state; TrainingError if it is unreadable or from another run."""
+        import torch
+
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as error:  # torch raises many kinds for a damaged file
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise TrainingError(
+                f"cannot read the checkpoint {self.path}: {first_line}",
+                hint="delete it to start over",
+            ) from error
+        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+            raise TrainingError(
+                f"{self.path} is not a checkpoint this version can resume",
+                hint="delete it to start over",
+            )
+        differing = _differences(state.get("identity", {}), self.identity)
+        if differing:
+            raise TrainingError(
+                f"the checkpoint {self.path} is of a run with other settings "
+                f"(different: {', '.join(differing)})",
+                hint="resume with the interrupted run's own options, or delete the "
+                "checkpoint to start over",
+            )
+        self.resume = state
+        self.saved_step = int(state["step"])
+
+    def restore(
+        self, lm: Any, optimizer: Any, schedule: Any
+    ) -> tuple[int, list[float], int, float]:
+        """Put the saved weights and optimizer state back; (next step, losses, tokens, s)."""
+        import torch
+
+        state = self.resume
+        assert state is not None
+        parameters = lm.parameters()
+        saved = state["parameters"]
+        if len(saved) != len(parameters) or any(
+            a.shape != b.shape for a, b in zip(saved, parameters, strict=True)
+        ):
+            raise TrainingError(
+                f"the checkpoint {self.path} does not fit this model",
+                hint="delete it to start over",
+            )
+        with torch.no_grad():
+            for target, value in zip(parameters, saved, strict=True):
+                target.copy_(value.to(target.device))
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        torch.set_rng_state(state["rng"])
+        return int(state["step"]), list(state["losses"]), int(state["tokens"]), state["seconds"]
+
+    def save(
+        self,
+        step: int,
+        total: int,
+        lm: Any,
+        optimizer: Any,
+        schedule: Any,
+        losses: list[float],
+        tokens: int,
+        seconds: float,
+    ) -> None:
+        """The state after ``step`` steps, replacing the last one in one rename."""
+        import torch
+
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "identity": self.identity,
+            "step": step,
+            "total": total,
+            "parameters": [p.detach().cpu().clone() for p in lm.parameters()],
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "losses": list(losses),
+            "tokens": tokens,
+            "seconds": seconds,
+            "rng": torch.get_rng_state(),
+        }
+        with temporary_sibling(self.path) as temporary:
+            torch.save(state, temporary)
+            publish(temporary, self.path)
+        self.saved_step = step
+
+
+def _differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Names of what differs: option names inside ``options``, else the part's name."""
+    names = []
+    for key in sorted(set(saved) | set(current)):
+        old, new = saved.get(key), current.get(key)
+        if key == "options" and isinstance(old, dict) and isinstance(new, dict):
+            names += [
+                f"--{k.replace('_', '-')}"
+                for k in sorted(set(old) | set(new))
+                if old.get(k) != new.get(k)
+            ]
+        elif old != new:
+            names.append(key.replace("_", " "))
+    return names
+
+
+def run_identity(
+    options: TrainOptions,
+    base_description: dict[str, Any],
+    function_set: FunctionSet,
+    examples: Sequence[Example],
+) -> dict[str, Any]:
+    """What a checkpoint must match: options that decide the weights, base, set, data."""
+    decided = {
+        k: str(v) if isinstance(v, Path) else v
+        for k, v in asdict(options).items()
+        if k not in ("threads", "device")
+    }
+    decided["counts"] = [list(pair) for pair in options.counts]
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(json.dumps([example.query, example.target]).encode() + b"\n")
+    return {
+        "options": decided,
+        "base": base_description,
+        "function_set": function_set_record(function_set).get("sha256"),
+        "examples": digest.hexdigest(),
+    }
+
+
+@contextlib.contextmanager
+def _say_checkpoint_on_interrupt(checkpoint: Checkpoint | None) -> Iterator[None]:
+    """On Ctrl-C, tell where the saved state is and how to go on from it."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if checkpoint is not None and checkpoint.saved_step is not None:
+            from octopus_cli.console import err_console
+
+            err_console.print(
+                f"The state after step {checkpoint.saved_step} is saved in {checkpoint.path}: "
+                "run the same command with --resume to go on from there.",
+                highlight=False,
+            )
+        raise
 
 
 def run_training(
@@ -723,17 +909,30 @@ def run_training(
     train_examples: Sequence[Example] | None = None,
     heldout_count: int | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    resume: bool = False,
+    checkpoint_every: float = CHECKPOINT_EVERY_SECONDS,
 ) -> TrainReport:
     """Build the data, load the base, train, and write the artifact (and merged model).
 
     ``train_examples`` replaces the generated set (tests); the manifest then records the
-    counts given.
+    counts given. The state is saved every ``checkpoint_every`` seconds beside ``out``
+    (:func:`checkpoint_path`) until the artifact is written; ``resume`` goes on from it.
     """
     require_training_deps()
     import torch
 
     out, base = Path(out), Path(base)
     _check_writable_target(out)
+    saved = checkpoint_path(out)
+    if resume and not saved.is_file():
+        raise TrainingError(
+            f"nothing to resume: no checkpoint at {saved}", hint="run without --resume"
+        )
+    if not resume and saved.is_file():
+        raise TrainingError(
+            f"{saved} holds the state of an interrupted run to {out}",
+            hint="add --resume to go on from it, or delete it to start over",
+        )
     if save_merged is not None:
         _check_writable_target(Path(save_merged), kind="merged model directory")
     if train_examples is None:
@@ -760,6 +959,8 @@ def run_training(
             train_examples,
             heldout_count or 0,
             on_step,
+            Checkpoint(saved, {}, checkpoint_every),
+            resume,
         )
     finally:
         torch.set_num_threads(threads_before)
@@ -775,6 +976,8 @@ def _train_and_write(
     train_examples: Sequence[Example],
     heldout_count: int,
     on_step: Callable[[int, float], None] | None,
+    checkpoint: Checkpoint,
+    resume: bool,
 ) -> TrainReport:
     import torch
 
@@ -799,8 +1002,18 @@ def _train_and_write(
     peft_model = wrap_with_lora(model, options.seed)
     lm = FunctionalTokenLM(peft_model, loaded.base_vocab, new_rows)
     torch.manual_seed(options.seed)
+    checkpoint.identity = run_identity(options, loaded.description, function_set, train_examples)
+    if resume:
+        checkpoint.load()
     result = train_loop(
-        lm, encoded, options, pad_id=pad_id, device=device, progress=progress, on_step=on_step
+        lm,
+        encoded,
+        options,
+        pad_id=pad_id,
+        device=device,
+        progress=progress,
+        on_step=on_step,
+        checkpoint=checkpoint,
     )
 
     tensors = adapter_tensors(peft_model, lm.new_rows)
@@ -815,6 +1028,7 @@ def _train_and_write(
         device=device,
     )
     write_artifact(out, tensors, manifest)
+    checkpoint.path.unlink(missing_ok=True)  # the artifact holds the result now
     merged = None
     if save_merged is not None:
         merged = Path(save_merged)
