@@ -922,7 +922,15 @@ def _android_example(
     ):
         raise _Retry
     query = _augment(pieces, draw, _FREE_SLOTS)
-    return _drawn_example(function_set, spec, query, template_id, draw)
+    return make_example(
+        function_set,
+        spec,
+        query,
+        draw.arguments,
+        template=template_id,
+        split=_split(draw),
+        copied=draw.copied,
+    )
 
 
 def _irrelevant_example(
@@ -936,21 +944,6 @@ def _irrelevant_example(
 
 def _split(draw: _Draw) -> str:
     return HELDOUT if draw.heldout else TRAIN
-
-
-def _drawn_example(
-    function_set: FunctionSet, spec: FunctionSpec, query: str, template_id: str, draw: _Draw
-) -> Example:
-    """The example a filled-in template makes: the draw's arguments, split, copied values."""
-    return make_example(
-        function_set,
-        spec,
-        query,
-        draw.arguments,
-        template=template_id,
-        split=_split(draw),
-        copied=draw.copied,
-    )
 
 
 class _Retry(Exception):
@@ -1056,7 +1049,15 @@ def _generic_example(
     )
     query = " ".join(query.split())
     query = query[:1].upper() + query[1:] if rng.random() < 0.5 else query
-    return _drawn_example(function_set, spec, query, template_id, draw)
+    return make_example(
+        function_set,
+        spec,
+        query,
+        draw.arguments,
+        template=template_id,
+        split=_split(draw),
+        copied=draw.copied,
+    )
 
 
 # ------------------------------------------------------------------- invented values
