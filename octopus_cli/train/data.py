@@ -20,9 +20,6 @@ Data policy (the model can only learn what is consistent; see ``templates_androi
   generalisation to new wordings and new values, not memory. Small closed sets (services,
   languages, choices, numbers) are shared where a split is impossible. The plainest
   wordings of each function and the key near misses are pinned to training.
-* In ``INVENTED_RATE`` of the training examples one word of a copied value is an invented
-  one ("Play Juicy on Wohik"), in query and call alike, so that copying is learnt rather
-  than the pools (:func:`invent_values`). Held-out examples keep real values.
 
 Function sets other than Android's get a generic generator from each function's name,
 description and typed parameters; a user's own JSONL examples are merged into either.
@@ -66,7 +63,6 @@ class Example:
     template: str = ""  # "<function name>/<template index>", or "user"
     split: str = TRAIN
     line: int | None = None  # line number in the file it was read from
-    copied: tuple[str, ...] = ()  # arguments whose text is the query's own (not in JSONL)
 
     def to_record(self) -> dict[str, Any]:
         """The JSONL line written by ``octopus data`` and read by ``octopus eval``."""
@@ -127,11 +123,10 @@ def make_example(
     *,
     template: str = "",
     split: str = TRAIN,
-    copied: Sequence[str] = (),
 ) -> Example:
     bound = bind_arguments(spec, arguments)
     target = format_call(function_set, spec, bound)
-    return Example(query, spec.name, bound, target, template, split, copied=tuple(copied))
+    return Example(query, spec.name, bound, target, template, split)
 
 
 def check_example(example: Example, function_set: FunctionSet) -> None:
@@ -923,13 +918,7 @@ def _android_example(
         raise _Retry
     query = _augment(pieces, draw, _FREE_SLOTS)
     return make_example(
-        function_set,
-        spec,
-        query,
-        draw.arguments,
-        template=template_id,
-        split=_split(draw),
-        copied=draw.copied,
+        function_set, spec, query, draw.arguments, template=template_id, split=_split(draw)
     )
 
 
@@ -1031,8 +1020,6 @@ def _generic_example(
         shown, value = _generic_value(param, draw)
         words = param.name.replace("_", " ")
         draw.arguments[param.name] = value
-        if param.type == "str" and param.format is None and param.choices is None:
-            draw.copied.append(param.name)
         parts["with"].append(f"{words} {shown}")
         parts["colon"].append(f"{words}: {shown}")
         parts["is"].append(f"{words} is {shown}")
@@ -1050,100 +1037,8 @@ def _generic_example(
     query = " ".join(query.split())
     query = query[:1].upper() + query[1:] if rng.random() < 0.5 else query
     return make_example(
-        function_set,
-        spec,
-        query,
-        draw.arguments,
-        template=template_id,
-        split=_split(draw),
-        copied=draw.copied,
+        function_set, spec, query, draw.arguments, template=template_id, split=_split(draw)
     )
-
-
-# ------------------------------------------------------------------- invented values
-
-INVENTED_RATE = 0.4  # share of training examples with a copied value that get an invented word
-_KEPT_WORDS = {"the", "and", "for", "with", "from", "you", "are", "not", "was", "our", "your"}
-_ONSETS = "b c d f g h j k l m n p r s t v w z br ch dr fl gr kl pr sh st tr".split()
-_NUCLEI = "a e i o u a e i o ai ea ou".split()
-_CODAS = ("", "", "", "n", "r", "s", "l", "k", "m", "nd", "rt", "st")
-
-
-def invent_values(
-    examples: Sequence[Example],
-    function_set: FunctionSet,
-    seed: int,
-    rate: float = INVENTED_RATE,
-) -> list[Example]:
-    """Swap one word of a copied value for an invented one in ``rate`` of training examples.
-
-    Why: pool values recur across thousands of examples, so a small model learns the pools
-    and snaps an unseen value to the nearest one it knows (octopus-mini v3 answered
-    "harbour" with 'harare' and "Salzburg" with 'Salzgurt'). A word that exists in no pool
-    can only be copied. Held-out examples are left as they are: the held-out split is the
-    same set with or without this, and it still measures real values.
-    """
-    rng = random.Random(f"octopus-invented:{seed}")
-    out = []
-    for example in examples:
-        if example.split == TRAIN and example.copied and rng.random() < rate:
-            example = _with_invented_word(example, function_set, rng) or example
-        out.append(example)
-    return out
-
-
-def _with_invented_word(
-    example: Example, function_set: FunctionSet, rng: random.Random
-) -> Example | None:
-    """The example with one word of one copied value replaced, in query and call alike."""
-    argument = rng.choice(example.copied)
-    value = example.arguments.get(argument)
-    if not isinstance(value, str) or example.query.count(value) != 1:
-        return None  # not copied verbatim, or ambiguous: which occurrence is the value?
-    words = [m for m in re.finditer(r"[A-Za-z]{3,}", value) if m.group().lower() not in _KEPT_WORDS]
-    if not words:
-        return None
-    word = rng.choice(words)
-    invented = _match_case(_pseudo_word(rng, len(word.group())), word.group())
-    new_value = value[: word.start()] + invented + value[word.end() :]
-    start = example.query.index(value)
-    query = example.query[:start] + new_value + example.query[start + len(value) :]
-    arguments = {**example.arguments, argument: new_value}
-    if any(
-        isinstance(arguments[name], str) and arguments[name] not in query for name in example.copied
-    ):
-        return None  # the word was shared with another copied value
-    spec = function_set.by_name(example.function)
-    if spec is None:
-        return None
-    try:
-        return make_example(
-            function_set,
-            spec,
-            query,
-            arguments,
-            template=example.template,
-            split=example.split,
-            copied=example.copied,
-        )
-    except ValueError:  # the signature refuses it (a length limit): keep the real value
-        return None
-
-
-def _pseudo_word(rng: random.Random, length: int) -> str:
-    """A pronounceable word of about ``length`` letters that no pool holds."""
-    word = ""
-    while len(word) < max(2, length - 2):
-        word += rng.choice(_ONSETS) + rng.choice(_NUCLEI)
-    return word + rng.choice(_CODAS)
-
-
-def _match_case(word: str, like: str) -> str:
-    if like.isupper() and len(like) > 1:
-        return word.upper()
-    if like[0].isupper():
-        return word.capitalize()
-    return word
 
 
 # ---------------------------------------------------------------------- the generator
@@ -1195,7 +1090,7 @@ def generate_examples(
             )
         bank = _TemplateBank(spec.name, templates, heldout_fraction, pinned)
         examples += _draw_many(function_set, spec, bank, maker, count, rng, heldout_fraction)
-    return invent_values(examples, function_set, seed)
+    return examples
 
 
 def _is_android_like(function_set: FunctionSet, signatures: dict[str, tuple[str, ...]]) -> bool:
