@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +83,14 @@ def write_plot(results: dict[str, Any], path: Path) -> None:
             hint="pip install 'octopus-cli[bench]' (or run `make bench`)",
         ) from None
     models = results["models"]
+    # boxplot's orientation= came in matplotlib 3.10 and vert= is deprecated since 3.11.
+    version = tuple(int(part) for part in re.findall(r"\d+", matplotlib.__version__)[:2])
+    horizontal = {"orientation": "horizontal"} if version >= (3, 10) else {"vert": False}
     figure, axes = plt.subplots(len(models), 1, figsize=(9, 1.2 + 2.6 * len(models)), squeeze=False)
     for axis, (name, model) in zip(axes[:, 0], models.items(), strict=True):
         modes = list(model["modes"])
         data = [model["modes"][m]["latencies_ms"] for m in modes]
-        axis.boxplot(data, vert=False, whis=(10, 90), showfliers=True)
+        axis.boxplot(data, whis=(10, 90), showfliers=True, **horizontal)
         axis.set_yticks(range(1, len(modes) + 1), [MODE_LABELS.get(m, m) for m in modes])
         axis.set_xscale("log")
         axis.set_xlabel("latency per query (ms, log scale; whiskers p10-p90)")
