@@ -665,7 +665,7 @@ def train_loop(
     """AdamW over the LoRA matrices and the new rows, warm-up then linear decay.
 
     With ``checkpoint``, the state after a step is saved every ``checkpoint.every``
-    seconds, and a run whose ``checkpoint.resume`` holds a saved state goes on from it.
+    seconds, and a run whose ``checkpoint.state`` holds a saved state goes on from it.
     """
     import torch
 
@@ -689,7 +689,7 @@ def train_loop(
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda")
     losses: list[float] = []
     tokens, first, earlier_seconds = 0, 0, 0.0
-    if checkpoint is not None and checkpoint.resume is not None:
+    if checkpoint is not None and checkpoint.state is not None:
         first, losses, tokens, earlier_seconds = checkpoint.restore(lm, optimizer, schedule)
     # Without a terminal (nohup, CI logs) the bar cannot redraw: print a line now and then.
     log_every = max(1, total // 20) if progress and not err_console.is_terminal else 0
@@ -752,7 +752,7 @@ class Checkpoint:
     path: Path
     identity: dict[str, Any]
     every: float = CHECKPOINT_EVERY_SECONDS
-    resume: dict[str, Any] | None = None  # the state read from ``path``
+    state: dict[str, Any] | None = None  # what load() read from ``path``
     saved_step: int | None = None
 
     def load(self) -> None:
@@ -780,7 +780,7 @@ class Checkpoint:
                 hint="resume with the interrupted run's own options, or delete the "
                 "checkpoint to start over",
             )
-        self.resume = state
+        self.state = state
         self.saved_step = int(state["step"])
 
     def restore(
@@ -789,7 +789,7 @@ class Checkpoint:
         """Put the saved weights and optimizer state back; (next step, losses, tokens, s)."""
         import torch
 
-        state = self.resume
+        state = self.state
         assert state is not None
         parameters = lm.parameters()
         saved = state["parameters"]
@@ -959,8 +959,7 @@ def run_training(
             train_examples,
             heldout_count or 0,
             on_step,
-            Checkpoint(saved, {}, checkpoint_every),
-            resume,
+            (saved, checkpoint_every, resume),
         )
     finally:
         torch.set_num_threads(threads_before)
@@ -976,9 +975,9 @@ def _train_and_write(
     train_examples: Sequence[Example],
     heldout_count: int,
     on_step: Callable[[int, float], None] | None,
-    checkpoint: Checkpoint,
-    resume: bool,
+    checkpointing: tuple[Path, float, bool],
 ) -> TrainReport:
+    """``checkpointing`` is (where, how often, whether to resume) for the run's state."""
     import torch
 
     device = pick_device(options.device)
@@ -1002,7 +1001,9 @@ def _train_and_write(
     peft_model = wrap_with_lora(model, options.seed)
     lm = FunctionalTokenLM(peft_model, loaded.base_vocab, new_rows)
     torch.manual_seed(options.seed)
-    checkpoint.identity = run_identity(options, loaded.description, function_set, train_examples)
+    saved, every, resume = checkpointing
+    identity = run_identity(options, loaded.description, function_set, train_examples)
+    checkpoint = Checkpoint(saved, identity, every)
     if resume:
         checkpoint.load()
     result = train_loop(
