@@ -36,14 +36,14 @@ _FORMAT_RULES: dict[str, str] = {
         '[A-Za-z0-9._%+-]{1,32} "@" [A-Za-z0-9-]{1,24} ("." [A-Za-z0-9-]{1,24}){0,2}'
         ' "." [A-Za-z]{2,6}'
     ),
-    "phone": '"+"? [0-9] [0-9 ()-]{1,19}',
+    "phone": '"+"? "("? [0-9] [0-9 ()-]{1,19}',
     "language": "[a-z] [a-z]",
 }
 _FORMAT_CHARS = {
     "time24": 5,
     "datetime": 16,
     "email": 32 + 1 + 3 * 25 + 7,
-    "phone": 21,
+    "phone": 22,
     "language": 2,
 }
 

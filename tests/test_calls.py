@@ -44,6 +44,15 @@ def test_types_are_checked_and_ints_widen_to_float(android: FunctionSet) -> None
 
 
 @pytest.mark.parametrize(
+    "number", ["(212) 555-0182", "+1 (212) 555-0182", "020 7946 0000", "+442079460958"]
+)
+def test_phone_numbers_as_people_write_them(android: FunctionSet, number: str) -> None:
+    outcome = parse_output(f"<nexa_8>('{number}')<nexa_end>", android)
+    assert outcome.kind is OutcomeKind.CALL
+    assert outcome.call.arguments == {"phone_number": number}
+
+
+@pytest.mark.parametrize(
     ("raw", "message"),
     [
         ("<nexa_0>('side')<nexa_end>", "must be one of 'front', 'back'"),
@@ -52,6 +61,8 @@ def test_types_are_checked_and_ints_widen_to_float(android: FunctionSet) -> None
         ("<nexa_10>('7pm')<nexa_end>", "time24"),
         ("<nexa_12>('Lunch', '2024-13-01-12-00', '2024-01-01-13-00')<nexa_end>", "datetime"),
         ("<nexa_3>('bob', 'Hi', 'Lunch?')<nexa_end>", "email"),
+        ("<nexa_8>('call me')<nexa_end>", "phone"),
+        ("<nexa_8>('(()) 5')<nexa_end>", "phone"),
     ],
 )
 def test_values_break_signature(android: FunctionSet, raw: str, message: str) -> None:
