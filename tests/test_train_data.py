@@ -167,13 +167,29 @@ def test_heldout_is_disjoint_by_template_and_slot_values(examples: list[Example]
         assert not seen["train"] & seen["heldout"], (function, seen["train"] & seen["heldout"])
 
 
+def test_phone_numbers_with_a_country_code_become_e164(examples: list[Example]) -> None:
+    numbers = [
+        (e.query, e.arguments["phone_number"])
+        for e in examples
+        if e.function in ("make_phone_call", "create_contact")
+    ]
+    international = [(q, n) for q, n in numbers if n.startswith("+")]
+    assert international and len(international) < len(numbers)
+    for query, number in international:
+        assert re.fullmatch(r"\+[0-9]{8,15}", number), number
+        assert number in re.sub(r"[ ()-]", "", query), (query, number)
+    for query, number in numbers:
+        if not number.startswith("+"):
+            assert number in query, (query, number)  # no country code: copied as written
+    assert any("(" in n for _, n in numbers)  # "(212) 555-0182" is taught as people write it
+
+
 def test_copied_values_appear_verbatim_and_fit_the_grammar(examples: list[Example]) -> None:
     copied = {
         "send_email": ("recipient", "title", "content"),
         "send_text_message": ("contact_name", "message"),
         "get_weather_forecast": ("location",),
-        "make_phone_call": ("phone_number",),
-        "create_contact": ("name", "phone_number"),
+        "create_contact": ("name",),
         "play_music_on_nest_hub": ("music_service", "music_name"),
         "play_video_on_nest_hub": ("video_service", "video_name"),
         "find_route_google_maps": ("origin", "destination"),

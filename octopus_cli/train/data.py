@@ -352,7 +352,12 @@ def _email(draw: _Draw, where: _Position) -> str:
     return address
 
 
-def _phone_number(rng: random.Random) -> str:
+def _phone_number(rng: random.Random) -> tuple[str, str]:
+    """A number as people write it, and as the call carries it.
+
+    The spec's signature prefers E.164: a number given with its country code becomes
+    "+" and digits ("+44 20 7946 0958" -> "+442079460958"); one without is copied as written.
+    """
     digits = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
     area = f"{rng.randint(2, 9)}{digits(2)}"
     line = digits(4)
@@ -363,6 +368,8 @@ def _phone_number(rng: random.Random) -> str:
         f"{area}555{line}",
         f"+1{area}555{line}",
         f"{area} 555 {line}",
+        f"({area}) 555-{line}",
+        f"+1 ({area}) 555-{line}",
         f"+44 20 {digits(4)} {digits(4)}",
         f"+44 7{digits(3)} {digits(6)}",
         f"020 {digits(4)} {digits(4)}",
@@ -375,14 +382,20 @@ def _phone_number(rng: random.Random) -> str:
         f"+34 6{digits(2)} {digits(3)} {digits(3)}",
         f"555-{line}",
     ]
-    return rng.choice(formats)
+    written = rng.choice(formats)
+    return written, e164(written) if written.startswith("+") else written
+
+
+def e164(number: str) -> str:
+    """A number written with its country code, as "+" and its digits."""
+    return "+" + re.sub(r"[^0-9]", "", number)
 
 
 def _phone(draw: _Draw, where: _Position) -> str:
-    number = _phone_number(draw.rng)
+    written, number = _phone_number(draw.rng)
     draw.arguments["phone_number"] = number
     draw.copied.append("phone_number")
-    return number
+    return written
 
 
 def _person(argument: str, full_names: float, relations: float) -> Resolver:
@@ -995,8 +1008,7 @@ def _generic_value(param: Parameter, draw: _Draw) -> tuple[str, Any]:
         address = _make_address(draw)
         return address, address
     if param.format == "phone":
-        number = _phone_number(rng)
-        return number, number
+        return _phone_number(rng)
     if param.format == "language":
         name = rng.choice(list(T.LANGUAGES))
         return name, T.LANGUAGES[name]
