@@ -218,14 +218,14 @@ class BatchedCaller:
         """Prepare ``query`` in the free slot ``seq_id``; its tokens go in the next step."""
         caller = self.caller
         prompt = caller.prompt_tokens(query)
-        max_tokens = fit_max_tokens(len(prompt), caller.max_tokens, self._runtime.n_ctx)
+        max_tokens = fit_max_tokens(len(prompt), caller.max_tokens_for(query), self._runtime.n_ctx)
         # Always evaluate at least one prompt token: its logits give the first answer token.
         shared = common_prefix_length(self._prefix, prompt[:-1])
         decoder = GreedyDecoder(
             self._runtime.vocabulary,
             max_tokens=max_tokens,
             stop_ids=[caller.end_id],
-            grammar=caller.grammar,
+            grammar=caller.grammar_for(query),
             logit_filter=caller.string_guard(),
         )
         if shared < len(self._prefix):  # this prompt parts from the prefix early

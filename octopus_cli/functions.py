@@ -29,7 +29,9 @@ STRING_FORMATS: dict[str, str] = {
 }
 
 DEFAULT_SET = "android"
-_PARAM_KEYS = {"name", "type", "choices", "default", "min", "max", "format", "description"}
+_PARAM_KEYS = {"name", "type", "choices", "default", "min", "max", "format", "copy", "description"}
+# Formats whose values are copied from the query as found there (see Parameter.copy).
+COPYABLE_FORMATS = ("email", "phone")
 _FUNCTION_KEYS = {"token", "name", "description", "parameters", "irrelevant"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -46,6 +48,9 @@ class Parameter:
     minimum: float | None = None
     maximum: float | None = None
     format: str | None = None
+    copy: bool = False
+    """The value is the user's own words: whole words of the query, or with a format, a
+    match of that format found in it. The decoding grammar keeps the model to those."""
     description: str = ""
 
     @property
@@ -225,6 +230,14 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         raise FunctionSetError(
             f"{where}.{name}: format applies to str and is one of {', '.join(STRING_FORMATS)}"
         )
+    copy = entry.get("copy", False)
+    if not isinstance(copy, bool):
+        raise FunctionSetError(f"{where}.{name}: copy must be true or false")
+    if copy and (type_name != "str" or "choices" in entry or fmt not in (None, *COPYABLE_FORMATS)):
+        raise FunctionSetError(
+            f"{where}.{name}: copy applies to str without choices, with no format or one of "
+            + ", ".join(COPYABLE_FORMATS)
+        )
     choices = entry.get("choices")
     if choices is not None:
         if not isinstance(choices, list) or not choices:
@@ -239,6 +252,7 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         minimum=entry.get("min"),
         maximum=entry.get("max"),
         format=fmt,
+        copy=copy,
         description=str(entry.get("description", "")),
     )
     # A default or choice that breaks the parameter's own rules is a bug in the file.

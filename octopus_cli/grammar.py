@@ -11,14 +11,20 @@ tokens, and the runtime makes ``<nexa_end>`` one (tokenizer.ggml.eot_token_id).
 
 Every repetition is bounded, so even a model with random weights finishes a call within
 :func:`max_call_chars` characters.
+
+Given the query, a parameter marked ``copy`` may only take the user's own words: a run of
+whole words of the query (never a piece of a word), or for an email or phone parameter a
+match of that format found in the query (a phone number given with its country code also
+in E.164). The model still chooses the words; it cannot misspell or invent them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
-from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter
+from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter
 
 MAX_STRING_CHARS = 128
 MAX_PARALLEL_CALLS = 3
@@ -49,8 +55,17 @@ _FORMAT_CHARS = {
 
 
 def _literal(text: str) -> str:
-    """A GBNF string literal (JSON escaping is a subset of what GBNF accepts)."""
-    return json.dumps(text)
+    """A GBNF string literal (JSON escaping is a subset of what GBNF accepts).
+
+    Non-ASCII stays as UTF-8: JSON would write a character outside the BMP as a surrogate
+    pair, which GBNF reads as two code points.
+    """
+    return json.dumps(text, ensure_ascii=False)
+
+
+def quoted(text: str) -> str:
+    """``text`` as the single-quoted Python literal of a call (what the grammar allows)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _rule_name(*parts: str) -> str:
@@ -63,13 +78,19 @@ def build_grammar(
     *,
     max_string_chars: int = MAX_STRING_CHARS,
     max_parallel_calls: int = MAX_PARALLEL_CALLS,
+    query: str | None = None,
 ) -> str:
-    """Return the GBNF text; ``token_ids`` maps function token numbers to vocabulary ids."""
+    """Return the GBNF text; ``token_ids`` maps function token numbers to vocabulary ids.
+
+    With ``query``, parameters marked ``copy`` are held to the query's words; without, they
+    are typed like any other string.
+    """
     rules: dict[str, str] = {}
     alternatives = []
+    copying = _Copying(query) if query is not None else None
     for function in function_set.functions:
         name = _rule_name("fn", function.name)
-        rules[name] = _function_rule(function, token_ids[function.token], rules)
+        rules[name] = _function_rule(function, token_ids[function.token], rules, copying)
         alternatives.append(name)
     extra = max(0, max_parallel_calls - 1)
     root = f'call ("; " call){{0,{extra}}}' if extra else "call"
@@ -77,10 +98,14 @@ def build_grammar(
     rules["sep"] = '"," " "?'
     rules["string"] = f'"\'" schar{{0,{max_string_chars}}} "\'"'
     rules["schar"] = '[^\'\\\\\\n\\r] | "\\\\" [\'\\"\\\\nt]'
+    if copying is not None:
+        rules.update(copying.rules)
     return "\n".join(f"{name} ::= {body}" for name, body in rules.items()) + "\n"
 
 
-def _function_rule(function: FunctionSpec, token_id: int, rules: dict[str, str]) -> str:
+def _function_rule(
+    function: FunctionSpec, token_id: int, rules: dict[str, str], copying: _Copying | None
+) -> str:
     head = f"<[{token_id}]> "
     params = function.parameters
     if not params:
@@ -88,7 +113,10 @@ def _function_rule(function: FunctionSpec, token_id: int, rules: dict[str, str])
     values = []
     for param in params:
         rule = _rule_name("v", function.name, param.name)
-        rules[rule] = _value_rule(param)
+        if param.copy and copying is not None:
+            rules[rule] = copying.value_rule(param)
+        else:
+            rules[rule] = _value_rule(param)
         values.append(rule)
     positional = _argument_list(params, values, keyword=False)
     keyword = _argument_list(params, values, keyword=True)
@@ -164,3 +192,103 @@ def max_call_chars(
         for f in function_set.functions
     )
     return max_parallel_calls * (longest + 2)
+
+
+# A phone number as people write it: digit groups joined by spaces, dashes and brackets.
+_PHONE_RUN = re.compile(r"\+?\(?[0-9][0-9 ()-]*[0-9]")
+_PHONE_GROUP = re.compile(r"\+?\(?[0-9]+\)?")
+_EMAIL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9._%+-])" + STRING_FORMATS["email"])
+_MIN_PHONE_DIGITS = 3
+
+
+def format_matches(text: str, fmt: str) -> list[str]:
+    """The values of format ``fmt`` that ``text`` contains, as a ``copy`` parameter takes them.
+
+    A phone number is offered as written and, when it starts with a country code, in E.164
+    ("+44 20 7946 0958" -> "+442079460958"); any run of its digit groups is offered too, as
+    a number may stand next to other figures.
+    """
+    found: list[str] = []
+    if fmt == "email":
+        found = [m.group() for m in _EMAIL_IN_TEXT.finditer(text)]
+    elif fmt == "phone":
+        for run in _PHONE_RUN.finditer(text):
+            groups = list(_PHONE_GROUP.finditer(run.group()))
+            for i, first in enumerate(groups):
+                for last in groups[i:]:
+                    number = run.group()[first.start() : last.end()]
+                    digits = re.sub(r"[^0-9]", "", number)
+                    if len(digits) < _MIN_PHONE_DIGITS:
+                        continue
+                    found.append(number)
+                    if number.startswith("+"):
+                        found.append("+" + digits)
+    pattern = STRING_FORMATS[fmt]
+    return [v for v in dict.fromkeys(found) if re.fullmatch(pattern, v)]
+
+
+def _joined(text: str, i: int) -> bool:
+    """Whether position ``i`` falls inside a run of letters and digits (a word's middle)."""
+    return 0 < i < len(text) and text[i - 1].isalnum() and text[i].isalnum()
+
+
+_HARD_BREAKS = frozenset("\n\r")  # a call's string literal cannot hold them
+
+
+class _Copying:
+    """The rules that hold ``copy`` parameters to one query's words."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.rules: dict[str, str] = {}
+        self._span_rule: str | None = None
+        self._spans_built = False
+
+    def value_rule(self, param: Parameter) -> str:
+        if param.format is None:
+            span = self._spans()
+            value = f'"\'" {span} "\'"' if span else "string"
+        else:
+            found = format_matches(self.query, param.format)
+            if found:
+                value = " | ".join(_literal(quoted(v)) for v in found)
+            else:  # nothing to copy: the format alone, and validation has the last word
+                value = f'"\'" ({_FORMAT_RULES[param.format]}) "\'"'
+        if param.has_default:
+            value = f"{_literal(quoted(param.default))} | {value}"
+        return value
+
+    def _spans(self) -> str | None:
+        """A rule for any run of whole words of the query; None if it has no words."""
+        if self._spans_built:
+            return self._span_rule
+        self._spans_built = True
+        text = self.query
+        starts = [i for i in range(len(text)) if not text[i].isspace() and not _joined(text, i)]
+        ends = {
+            j for j in range(1, len(text) + 1) if not text[j - 1].isspace() and not _joined(text, j)
+        }
+        cuts = sorted({*starts, *ends})
+        # One rule per cut: the text up to the next cut, then (where a value may end there)
+        # optionally, or else necessarily, the rule of that next cut. Built from the right.
+        rule_at: dict[int, str] = {}
+        for k in reversed(range(len(cuts) - 1)):
+            here, there = cuts[k], cuts[k + 1]
+            piece = text[here:there]
+            if _HARD_BREAKS.intersection(piece):
+                continue
+            literal = _literal(quoted(piece)[1:-1])
+            following = rule_at.get(there)
+            if there in ends:
+                body = f"{literal} ({following})?" if following else literal
+            elif following:
+                body = f"{literal} {following}"
+            else:
+                continue
+            rule_at[here] = f"copied-{k}"
+            self.rules[rule_at[here]] = body
+        first_words = [rule_at[i] for i in starts if i in rule_at]
+        if first_words:
+            self._span_rule = "copied"
+            self.rules["copied"] = " | ".join(first_words)
+        return self._span_rule

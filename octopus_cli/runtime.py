@@ -34,7 +34,7 @@ import numpy as np
 from octopus_cli.calls import Outcome, parse_output
 from octopus_cli.errors import CorruptModelError, MissingFunctionalTokensError, ModelError
 from octopus_cli.functions import FunctionSet
-from octopus_cli.grammar import build_grammar, max_call_chars
+from octopus_cli.grammar import MAX_STRING_CHARS, build_grammar, max_call_chars
 
 # The prompt the published model was trained on (note the space before the blank line).
 PROMPT_PREFIX = (
@@ -500,6 +500,7 @@ class FunctionCaller:
         function_set: FunctionSet,
         *,
         use_grammar: bool = True,
+        copy_values: bool = True,
         max_tokens: int | None = None,
     ) -> None:
         self.runtime = runtime
@@ -509,17 +510,37 @@ class FunctionCaller:
         self.end_id = self.token_ids.pop(-1)
         # A grammar must not contain an end-of-generation token (llama.cpp aborts); when the
         # file does not type <nexa_end> as one, the grammar ends with it like any token.
-        end_is_eog = runtime.is_end_of_generation(self.end_id)
-        self.grammar = None
-        if use_grammar:
-            numbers = [f.token for f in function_set.functions]
-            grammar = build_grammar(function_set, dict(zip(numbers, self.token_ids, strict=True)))
-            if not end_is_eog:
-                ending = f"root ::= root-call <[{self.end_id}]>\nroot-call ::= "
-                grammar = grammar.replace("root ::= ", ending, 1)
-            self.grammar = grammar
+        self._end_in_grammar = not runtime.is_end_of_generation(self.end_id)
+        numbers = [f.token for f in function_set.functions]
+        self._grammar_ids = dict(zip(numbers, self.token_ids, strict=True))
+        self.copy_values = (
+            use_grammar
+            and copy_values
+            and any(p.copy for f in function_set.functions for p in f.parameters)
+        )
+        self.grammar = self._build_grammar(None) if use_grammar else None
+        self._fixed_max_tokens = max_tokens
         self.max_tokens = max_tokens or max(64, max_call_chars(function_set) + 8)
         runtime.warm(runtime.tokenize(PROMPT_PREFIX))
+
+    def _build_grammar(self, query: str | None) -> str:
+        grammar = build_grammar(self.function_set, self._grammar_ids, query=query)
+        if self._end_in_grammar:
+            ending = f"root ::= root-call <[{self.end_id}]>\nroot-call ::= "
+            grammar = grammar.replace("root ::= ", ending, 1)
+        return grammar
+
+    def grammar_for(self, query: str) -> str | None:
+        """The grammar for one query: with ``copy`` parameters held to its words."""
+        return self._build_grammar(query) if self.copy_values else self.grammar
+
+    def max_tokens_for(self, query: str) -> int:
+        """Room for the longest call; a copied value may be as long as the query."""
+        if self._fixed_max_tokens or not self.copy_values or len(query) <= MAX_STRING_CHARS:
+            return self.max_tokens
+        return max(
+            self.max_tokens, max_call_chars(self.function_set, max_string_chars=len(query)) + 8
+        )
 
     def _functional_token_ids(self) -> list[int]:
         ids, missing = [], []
@@ -540,9 +561,9 @@ class FunctionCaller:
     def ask(self, query: str, on_token: Callable[[int], None] | None = None) -> Answer:
         generation = self.runtime.generate(
             self.prompt_tokens(query),
-            max_tokens=self.max_tokens,
+            max_tokens=self.max_tokens_for(query),
             stop_ids=[self.end_id],
-            grammar=self.grammar,
+            grammar=self.grammar_for(query),
             on_token=on_token,
             logit_filter=self.string_guard(),
         )

@@ -18,6 +18,7 @@ class CallerOptions:
     model: str | None = None
     functions: Path | None = None
     grammar: bool = True
+    copy_values: bool = True
     gpu_layers: int = 0
     threads: int | None = None
     prefix_cache: bool = True
@@ -36,4 +37,6 @@ def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred f
         n_threads=options.threads,
         prefix_cache=options.prefix_cache,
     )
-    return FunctionCaller(runtime, function_set, use_grammar=options.grammar)
+    return FunctionCaller(
+        runtime, function_set, use_grammar=options.grammar, copy_values=options.copy_values
+    )

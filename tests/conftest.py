@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from octopus_cli.calls import parse_output
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.runtime import Answer
+from octopus_cli.session import CallerOptions
 
 from tiny_gguf import TOKEN_CONTROL, TOKEN_USER_DEFINED, write_tiny_gemma
 
@@ -107,6 +108,7 @@ class QueuedCaller:
         self.queries: list[str] = []
         self.runtime = None
         self.grammar = None
+        self.options = None  # the CallerOptions the command opened it with
 
     def ask(self, query: str) -> Answer:
         self.queries.append(query)
@@ -124,7 +126,12 @@ def queue_outputs(monkeypatch: pytest.MonkeyPatch, android: FunctionSet) -> Iter
     def queue(outputs: list[str | BaseException]) -> QueuedCaller:
         caller = QueuedCaller(android, outputs)
         callers.append(caller)
-        monkeypatch.setattr("octopus_cli.session.open_caller", lambda options: caller)
+
+        def opened(options: CallerOptions) -> QueuedCaller:
+            caller.options = options
+            return caller
+
+        monkeypatch.setattr("octopus_cli.session.open_caller", opened)
         return caller
 
     yield queue

@@ -70,6 +70,19 @@ def test_ask_prints_the_call(queue_outputs) -> None:
     assert caller.queries == ["take a selfie with the front camera"]
 
 
+@pytest.mark.parametrize(("flag", "copy_values"), [((), True), (("--free-values",), False)])
+def test_copy_rules_are_on_unless_free_values(queue_outputs, flag, copy_values: bool) -> None:
+    for command in ("ask", "repl"):
+        caller = queue_outputs([" <nexa_2>('Oslo')<nexa_end>"])
+        if command == "ask":
+            result = invoke(command, *flag, "weather in Oslo")
+        else:
+            result = invoke(command, *flag, input="weather in Oslo\n")
+        assert result.exit_code == 0, result.output
+        assert caller.options.copy_values is copy_values
+        assert caller.options.grammar is True
+
+
 def test_ask_call_prints_only_the_call(queue_outputs) -> None:
     queue_outputs(["<nexa_1>('AI')<nexa_end>"])
     result = invoke("ask", "--call", "news about AI")

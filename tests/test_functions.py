@@ -94,6 +94,24 @@ parameters = [{ name = "on", type = "bool" }]
             "parameters = [{name='x', type='int', default=1}, {name='y', type='int'}]",
             "without default follows",
         ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='int', copy=true}]",
+            "copy applies to str",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='str', choices=['p', 'q'], copy=true}]",
+            "copy applies to str",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='str', format='time24', copy=true}]",
+            "copy applies to str",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='str', copy=1}]",
+            "copy must be true or false",
+        ),
         ("[[function]\n", "cannot read function set"),
         ("[[function]]\ntoken = 0\nname = 'a'\ncolour = 'red'", "unknown keys"),
     ],

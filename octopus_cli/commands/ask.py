@@ -47,6 +47,7 @@ def ask(
     model: opt.ModelOption = None,
     functions: opt.FunctionsOption = None,
     grammar: opt.GrammarOption = True,
+    free_values: opt.FreeValuesOption = False,
     gpu_layers: opt.GpuLayersOption = 0,
     threads: opt.ThreadsOption = None,
     batch: Annotated[
@@ -85,7 +86,7 @@ def ask(
         raise typer.BadParameter("give a query, or pipe queries on stdin (one per line)")
     if stream and run and not (yes or dry_run):
         raise typer.BadParameter("with queries on stdin, --run needs --yes or --dry-run")
-    options = opt.caller_options(model, functions, grammar, gpu_layers, threads)
+    options = opt.caller_options(model, functions, grammar, gpu_layers, threads, free_values)
     with opt.loading_status(err_console):
         caller = session.open_caller(options)
     asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run)

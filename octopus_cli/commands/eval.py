@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from octopus_cli import session
 from octopus_cli.commands.options import (
+    FreeValuesOption,
     FunctionsOption,
     GpuLayersOption,
     GrammarOption,
@@ -70,6 +71,7 @@ def eval_command(
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
     grammar: GrammarOption = True,
+    free_values: FreeValuesOption = False,
     gpu_layers: GpuLayersOption = 0,
     threads: ThreadsOption = None,
 ) -> None:
@@ -98,7 +100,7 @@ def eval_command(
         examples = examples[:limit]
     if not examples:
         raise InputError(f"{data} has no data lines", hint='one {"query", ...} object per line')
-    options = caller_options(model, functions, grammar, gpu_layers, threads)
+    options = caller_options(model, functions, grammar, gpu_layers, threads, free_values)
     with loading_status(err_console):
         caller = session.open_caller(options)
     with _progress(len(examples)) as advance:

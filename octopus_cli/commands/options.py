@@ -41,6 +41,13 @@ GrammarOption = Annotated[
         help="Constrain decoding to a valid call of the function set.",
     ),
 ]
+FreeValuesOption = Annotated[
+    bool,
+    typer.Option(
+        "--free-values",
+        help="Let parameters marked copy take any text, not only the query's own words.",
+    ),
+]
 GpuLayersOption = Annotated[
     int,
     typer.Option(
@@ -107,9 +114,15 @@ def caller_options(
     grammar: bool,
     gpu_layers: int,
     threads: int | None,
+    free_values: bool = False,
 ) -> CallerOptions:
     return CallerOptions(
-        model=model, functions=functions, grammar=grammar, gpu_layers=gpu_layers, threads=threads
+        model=model,
+        functions=functions,
+        grammar=grammar,
+        copy_values=not free_values,
+        gpu_layers=gpu_layers,
+        threads=threads,
     )
 
 

@@ -35,6 +35,7 @@ def repl(
     model: opt.ModelOption = None,
     functions: opt.FunctionsOption = None,
     grammar: opt.GrammarOption = True,
+    free_values: opt.FreeValuesOption = False,
     gpu_layers: opt.GpuLayersOption = 0,
     threads: opt.ThreadsOption = None,
     run: Annotated[bool, typer.Option("--run", help="Start with /run on.")] = False,
@@ -49,7 +50,7 @@ def repl(
       octopus repl --model ./my-octopus.Q4_K_M.gguf --run
     """
     console = Console(highlight=False)
-    options = opt.caller_options(model, functions, grammar, gpu_layers, threads)
+    options = opt.caller_options(model, functions, grammar, gpu_layers, threads, free_values)
     with opt.loading_status(console):
         caller = session.open_caller(options)
     shell = Repl(caller, console, run=run, as_json=as_json)
