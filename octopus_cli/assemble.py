@@ -52,7 +52,7 @@ from octopus_cli.convert.converter import (
 )
 from octopus_cli.convert.safetensors import TensorEntry, read_header
 from octopus_cli.convert.vocab import Vocabulary
-from octopus_cli.errors import ConversionError
+from octopus_cli.errors import ConversionError, FunctionSetError
 from octopus_cli.functions import FunctionSet, builtin_path, load_function_set
 from octopus_cli.models import sha256_file
 from octopus_cli.paths import data_dir
@@ -121,6 +121,7 @@ class Manifest:
     added_tokens: tuple[tuple[str, int], ...]  # (text, id) in id order
     function_set_name: str
     function_set_sha256: str
+    function_set_signature_sha256: str | None  # FunctionSet.signature_sha256; older: None
     function_set_path: str | None
     lora_r: int
     lora_scale: float
@@ -265,10 +266,10 @@ def read_manifest(path: Path) -> Manifest:
             raise bad(f"'{where}.{key}' must be a non-empty string")
         return value
 
-    def sha(obj: dict[str, Any], where: str) -> str:
-        value = (text(obj, "sha256", where) or "").lower()
+    def sha(obj: dict[str, Any], where: str, key: str = "sha256") -> str:
+        value = (text(obj, key, where) or "").lower()
         if not _SHA256.fullmatch(value):
-            raise bad(f"'{where}.sha256' is not a sha256 hex digest")
+            raise bad(f"'{where}.{key}' is not a sha256 hex digest")
         return value
 
     if not isinstance(raw, dict):
@@ -322,6 +323,9 @@ def read_manifest(path: Path) -> Manifest:
         added_tokens=tuple(tokens),
         function_set_name=text(fs, "name", "function_set") or "",
         function_set_sha256=sha(fs, "function_set"),
+        function_set_signature_sha256=(
+            sha(fs, "function_set", "signature_sha256") if "signature_sha256" in fs else None
+        ),
         function_set_path=text(fs, "path", "function_set", required=False),
         lora_r=r,
         lora_scale=float(scale),
@@ -331,11 +335,14 @@ def read_manifest(path: Path) -> Manifest:
 
 
 def resolve_function_set(artifact: Artifact) -> FunctionSet:
-    """The function set the artifact was trained with, found by name or path, sha256-checked.
+    """The function set the artifact was trained with, found by name or path, and checked.
 
     Candidates, first match wins: the built-in set of that name, the manifest's path
-    relative to the artifact, the path as given. A file that exists but differs means the
-    set was edited after training: its tokens would no longer mean what the model learnt.
+    relative to the artifact, the path as given. A candidate matches when its file has the
+    recorded sha256, or, where the manifest records one, the same signature digest (its
+    descriptions, comments or copy rules may have changed since). A file that exists but
+    differs means the set was edited after training: its tokens would no longer mean what
+    the model learnt.
     """
     m = artifact.manifest
     candidates = [builtin_path(m.function_set_name)]
@@ -346,20 +353,21 @@ def resolve_function_set(artifact: Artifact) -> FunctionSet:
         candidates.append(given)
     existing = [p for p in candidates if p.is_file()]
     for path in existing:
-        if sha256_file(path) == m.function_set_sha256:
-            function_set = load_function_set(path)
-            if function_set.name != m.function_set_name:
-                raise ArtifactError(
-                    f"{MANIFEST_FILE} names function set {m.function_set_name!r} but the file "
-                    f"with its sha256 ({path}) is called {function_set.name!r}",
-                    hint="the manifest is inconsistent; re-run training",
-                )
-            return function_set
+        function_set = _trained_function_set(path, m)
+        if function_set is None:
+            continue
+        if function_set.name != m.function_set_name:
+            raise ArtifactError(
+                f"{MANIFEST_FILE} names function set {m.function_set_name!r} but the file "
+                f"that matches it ({path}) is called {function_set.name!r}",
+                hint="the manifest is inconsistent; re-run training",
+            )
+        return function_set
     if existing:
+        what = "signatures" if m.function_set_signature_sha256 else "contents"
         raise FunctionSetChangedError(
             f"function set {m.function_set_name!r} has changed since training: {existing[0]} "
-            f"has sha256 {sha256_file(existing[0])[:12]}..., the artifact was trained with "
-            f"{m.function_set_sha256[:12]}...",
+            f"has other {what} than the set the artifact was trained with",
             hint="restore the function set the model was trained with, or retrain the model",
         )
     raise ArtifactError(
@@ -367,6 +375,21 @@ def resolve_function_set(artifact: Artifact) -> FunctionSet:
         f"(looked for: {', '.join(str(p) for p in candidates) or 'nothing to look for'})",
         hint="put the function set file where the manifest's function_set.path points",
     )
+
+
+def _trained_function_set(path: Path, manifest: Manifest) -> FunctionSet | None:
+    """The set in ``path`` if it is the one the manifest records, else None."""
+    if sha256_file(path) == manifest.function_set_sha256:
+        return load_function_set(path)
+    if manifest.function_set_signature_sha256 is None:
+        return None
+    try:
+        function_set = load_function_set(path)
+    except FunctionSetError:
+        return None
+    if function_set.signature_sha256() == manifest.function_set_signature_sha256:
+        return function_set
+    return None
 
 
 # --------------------------------------------------------------------------- base model

@@ -8,6 +8,8 @@ The built-in Android set ships in the top-level ``functions/`` folder, installed
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -76,6 +78,11 @@ class Parameter:
             return f"must match the {self.format} format"
         return None
 
+    def trained_signature(self) -> tuple[Any, ...]:
+        """What a model learns of this parameter (everything but description and copy)."""
+        limits = (self.minimum, self.maximum, self.format)
+        return (self.name, self.type, self.choices, self.has_default, self.default, *limits)
+
     def signature(self) -> str:
         text = f"{self.name}: {self.type}"
         if self.has_default:
@@ -128,6 +135,24 @@ class FunctionSet:
     def token_texts(self) -> list[str]:
         """Every special token the model must know: one per function, then the end token."""
         return [self.token_text(f.token) for f in self.functions] + [self.end_token]
+
+    def signature_sha256(self) -> str:
+        """A digest of what a model trained on this set learnt: its tokens and signatures.
+
+        Descriptions, comments and ``copy`` marks (a decoding rule) are left out, so a set
+        can be documented or given copy rules without invalidating models trained on it.
+        """
+        functions = [
+            [
+                f.token,
+                f.name,
+                f.irrelevant,
+                [p.trained_signature() for p in f.parameters],
+            ]
+            for f in self.functions
+        ]
+        canonical = json.dumps([self.token_format, self.end_token, functions])
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
     @property
     def token_pattern(self) -> re.Pattern[str]:

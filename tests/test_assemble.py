@@ -28,12 +28,14 @@ from octopus_cli.assemble import (
     BaseMismatchError,
     FunctionSetChangedError,
     assemble_model,
+    load_artifact,
+    resolve_function_set,
 )
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.convert import convert_checkpoint
 from octopus_cli.convert.safetensors import read_header, write_safetensors
 from octopus_cli.errors import ConversionError
-from octopus_cli.functions import FunctionSet, builtin_path
+from octopus_cli.functions import FunctionSet, builtin_path, load_function_set
 from octopus_cli.paths import data_dir
 from octopus_cli.runtime import FunctionCaller, Runtime
 from tests.convert.fixtures import FUNCTION_TOKENS, WIDE, build_tiny_checkpoint
@@ -352,6 +354,39 @@ def test_wrong_shape_is_named(tmp_path: Path, bases: dict[str, Path]) -> None:
     write_safetensors(path, tensors, "F16")
     with pytest.raises(ArtifactError, match=r"LoRA shapes of blk\.0\.attn_k\.weight"):
         assemble_model(artifact, tmp_path / "m.gguf", base=bases["f32"], progress=False)
+
+
+SET_EDITS = {
+    "description": (lambda t: t.replace("Take a picture", "Snap a picture"), True),
+    "comments": (lambda t: "# a note added after training\n" + t, True),
+    "default": (lambda t: t.replace('default = "back"', 'default = "front"'), False),
+    "token": (lambda t: t.replace("token = 19", "token = 21"), False),
+}
+
+
+@pytest.mark.parametrize("edit", SET_EDITS, ids=list(SET_EDITS))
+def test_function_set_is_checked_by_its_signatures(
+    tmp_path: Path, bases: dict[str, Path], artifact: Path, edit: str
+) -> None:
+    """An edit that leaves tokens and signatures alone keeps the artifact usable."""
+    change, keeps = SET_EDITS[edit]
+    path = artifact / "custom.toml"
+    path.write_text(builtin_path("android").read_text().replace('"android"', '"custom"', 1))
+    trained = {
+        "name": "custom",
+        "sha256": sha256(path),
+        "signature_sha256": load_function_set(path).signature_sha256(),
+        "path": "custom.toml",
+    }
+    edit_manifest(artifact, function_set=trained)
+    path.write_text(change(path.read_text()))
+    assert sha256(path) != trained["sha256"]
+    artifact_record = load_artifact(artifact)
+    if keeps:
+        assert resolve_function_set(artifact_record).name == "custom"
+    else:
+        with pytest.raises(FunctionSetChangedError, match="has other signatures"):
+            resolve_function_set(artifact_record)
 
 
 @pytest.mark.parametrize(

@@ -177,6 +177,7 @@ def test_manifest_fields(run: TrainReport, android: FunctionSet) -> None:
     assert manifest["function_set"] == {
         "name": "android",
         "sha256": trainer.file_sha256(android.source),
+        "signature_sha256": android.signature_sha256(),
         "path": "functions/android.toml",
     }
     assert manifest["lora"] == {

@@ -1047,7 +1047,8 @@ def _status(message: str, enabled: bool) -> Any:
 
 
 def function_set_record(function_set: FunctionSet) -> dict[str, Any]:
-    """Name, sha256 of the TOML file, and its path (repo-relative for the built-in set)."""
+    """Name, sha256 of the TOML file and of its signatures, and its path (repo-relative for
+    the built-in set)."""
     source = function_set.source
     sha = file_sha256(source) if source is not None and source.is_file() else None
     path: str | None = str(source) if source is not None else None
@@ -1056,7 +1057,12 @@ def function_set_record(function_set: FunctionSet) -> dict[str, Any]:
             builtin = builtin_path(source.stem)
             if builtin.is_file() and source.resolve() == builtin.resolve():
                 path = f"functions/{source.name}"
-    return {"name": function_set.name, "sha256": sha, "path": path}
+    return {
+        "name": function_set.name,
+        "sha256": sha,
+        "signature_sha256": function_set.signature_sha256(),
+        "path": path,
+    }
 
 
 def build_manifest(
