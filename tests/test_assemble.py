@@ -359,6 +359,7 @@ def test_wrong_shape_is_named(tmp_path: Path, bases: dict[str, Path]) -> None:
 SET_EDITS = {
     "description": (lambda t: t.replace("Take a picture", "Snap a picture"), True),
     "comments": (lambda t: "# a note added after training\n" + t, True),
+    "copy-rules": (lambda t: t.replace(", copy = true", ""), True),
     "default": (lambda t: t.replace('default = "back"', 'default = "front"'), False),
     "token": (lambda t: t.replace("token = 19", "token = 21"), False),
 }

@@ -14,6 +14,7 @@ import gguf
 import numpy as np
 
 TOKEN_NORMAL, TOKEN_UNKNOWN, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_BYTE = 1, 2, 3, 4, 6
+FIRST_BYTE_TOKEN = 4  # the id of <0x00>; byte b is token FIRST_BYTE_TOKEN + b
 
 _PIECES = (
     "▁the ▁a ▁to ▁and ▁of ▁for ▁with ▁on ▁in ▁me ▁my ▁is ▁call ▁function ▁query ▁please"
@@ -37,6 +38,7 @@ def write_tiny_gemma(
     """Write a random Gemma GGUF (F32) and return its path."""
     tokens = ["<pad>", "<eos>", "<bos>", "<unk>"]
     types = [TOKEN_CONTROL, TOKEN_CONTROL, TOKEN_CONTROL, TOKEN_UNKNOWN]
+    assert len(tokens) == FIRST_BYTE_TOKEN
     tokens += [f"<0x{b:02X}>" for b in range(256)]
     types += [TOKEN_BYTE] * 256
     tokens += _PIECES

@@ -1,0 +1,145 @@
+"""The decoding grammar's ``copy`` rules, checked by llama.cpp's own grammar sampler.
+
+Each case feeds a call's text, byte by byte, to the grammar built for one query and asks
+llama.cpp whether it accepts it: the words of the query pass, a misspelt or invented
+value, or a piece of a word, does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from octopus_cli.functions import FunctionSet
+from octopus_cli.grammar import format_matches, quoted
+from octopus_cli.runtime import FunctionCaller, GrammarConstraint, Runtime
+
+from tiny_gguf import FIRST_BYTE_TOKEN
+
+
+@pytest.fixture(scope="module")
+def caller(tiny_model: Path, android: FunctionSet) -> FunctionCaller:
+    return FunctionCaller(Runtime(tiny_model, n_ctx=512), android)
+
+
+@pytest.fixture(scope="module")
+def free_caller(tiny_model: Path, android: FunctionSet) -> FunctionCaller:
+    return FunctionCaller(Runtime(tiny_model, n_ctx=512), android, copy_values=False)
+
+
+def accepts(caller: FunctionCaller, query: str, function: str, arguments: str) -> bool:
+    """Whether the grammar for ``query`` takes ``<token>arguments`` as a whole call."""
+    spec = caller.function_set.by_name(function)
+    assert spec is not None
+    grammar = caller.grammar_for(query)
+    assert grammar is not None
+    constraint = GrammarConstraint(caller.runtime.vocabulary, grammar)
+    position = [f.token for f in caller.function_set.functions].index(spec.token)
+    tokens = [caller.token_ids[position]]
+    tokens += [FIRST_BYTE_TOKEN + byte for byte in arguments.encode("utf-8")]
+    try:
+        for token in tokens:
+            if not constraint.allows(token, 0.0):
+                return False
+            constraint.accept(token)
+        return constraint.allows(caller.end_id, 0.0)  # the call is complete
+    finally:
+        constraint.close()
+
+
+YOUTUBE = "can you pull up origami crane on youtube?"
+CASES = [
+    (YOUTUBE, "search_youtube_videos", "('origami crane')", True),
+    (YOUTUBE, "search_youtube_videos", "('origami crane on youtube?')", True),
+    (YOUTUBE, "search_youtube_videos", "('origina crane')", False),  # misspelt
+    (YOUTUBE, "search_youtube_videos", "('ami crane')", False),  # a piece of a word
+    (YOUTUBE, "search_youtube_videos", "('origami cr')", False),
+    (YOUTUBE, "search_youtube_videos", "('Origami crane')", False),  # not as written
+    (YOUTUBE, "search_youtube_videos", "('paper birds')", False),  # invented
+    (YOUTUBE, "search_youtube_videos", "('origami  crane')", False),
+    # A quote in the query is escaped in the call, as the training targets write it.
+    (
+        "look for how to solve a Rubik's cube clips",
+        "search_youtube_videos",
+        "('how to solve a Rubik\\'s cube')",
+        True,
+    ),
+    ("weather in Reykjavík 🌧 tomorrow", "get_weather_forecast", "('Reykjavík')", True),
+    ("weather in Reykjavík 🌧 tomorrow", "get_weather_forecast", "('Reykjavík 🌧')", True),
+    ("weather in Reykjavík 🌧 tomorrow", "get_weather_forecast", "('Reykjav')", False),
+    # A value never runs across a line break (a call's string cannot hold one).
+    ("weather in Oslo\nand Bergen", "get_weather_forecast", "('Bergen')", True),
+    ("weather in Oslo\nand Bergen", "get_weather_forecast", "('Oslo\\nand')", False),
+    # A parameter's default is allowed even though the query does not say it.
+    ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'alarm')", True),
+    ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'wake')", True),
+    ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'snooze')", False),
+    # Only parameters marked copy are held: the time is converted, not copied.
+    ("wake me up at 6:45", "set_timer_alarm", "('18:45')", True),
+    # Phone numbers: as written, or in E.164 when given with a country code.
+    ("call +44 20 7946 0958 now", "make_phone_call", "('+442079460958')", True),
+    ("call +44 20 7946 0958 now", "make_phone_call", "('+44 20 7946 0958')", True),
+    ("call +44 20 7946 0958 now", "make_phone_call", "('+442079460959')", False),
+    ("call (212) 555-0182", "make_phone_call", "('(212) 555-0182')", True),
+    ("call (212) 555-0182", "make_phone_call", "('+12125550182')", False),
+    # No number in the query: the phone format alone.
+    ("call the office", "make_phone_call", "('555-0100')", True),
+    (
+        "mail bob.x@acme.co.uk about Lunch saying see you at noon",
+        "send_email",
+        "('bob.x@acme.co.uk', 'Lunch', 'see you at noon')",
+        True,
+    ),
+    (
+        "mail bob.x@acme.co.uk about Lunch saying see you at noon",
+        "send_email",
+        "('bob@acme.co.uk', 'Lunch', 'see you at noon')",
+        False,
+    ),
+    (
+        "mail bob.x@acme.co.uk about Lunch saying see you at noon",
+        "send_email",
+        "(recipient='bob.x@acme.co.uk', title='Lunch', content='see you')",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "function", "arguments", "expected"), CASES)
+def test_copied_values_are_the_querys_own_words(
+    caller: FunctionCaller, query: str, function: str, arguments: str, expected: bool
+) -> None:
+    assert accepts(caller, query, function, arguments) is expected
+
+
+def test_free_values_lift_the_copy_rules(free_caller: FunctionCaller) -> None:
+    assert accepts(free_caller, YOUTUBE, "search_youtube_videos", "('origina crane')")
+    assert not accepts(free_caller, YOUTUBE, "search_youtube_videos", "('origami' crane)")
+    assert free_caller.grammar_for(YOUTUBE) == free_caller.grammar
+
+
+def test_a_long_query_gets_room_for_a_value_as_long(caller: FunctionCaller) -> None:
+    query = "text Ana " + "la " * 200
+    assert caller.max_tokens_for("short") == caller.max_tokens
+    assert caller.max_tokens_for(query) > 2 * len(query)
+
+
+def phone_and_email_cases() -> Iterator[tuple[str, str, list[str]]]:
+    yield "phone", "ring +1 (212) 555-0182", ["+1 (212) 555-0182", "+12125550182"]
+    yield "phone", "call 555-0182, room 12", ["555-0182"]
+    yield "email", "mail Ana.B@mail.example.org.", ["Ana.B@mail.example.org"]
+
+
+@pytest.mark.parametrize(("fmt", "text", "wanted"), list(phone_and_email_cases()))
+def test_format_matches_offer_what_the_text_contains(
+    fmt: str, text: str, wanted: list[str]
+) -> None:
+    found = format_matches(text, fmt)
+    assert set(wanted) <= set(found)
+    assert "12" not in found  # too few digits to be a number
+
+
+def test_quoted_escapes_as_python_literals() -> None:
+    assert quoted("it's a \\ path") == "'it\\'s a \\\\ path'"
