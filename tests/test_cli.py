@@ -223,6 +223,8 @@ def test_functions_lists_all_tokens_as_json() -> None:
     assert [row["token"] for row in rows] == list(range(21))
     assert rows[0]["signature"] == "take_a_photo(camera: str = 'back')"
     assert all("handler" in row for row in rows)
+    assert rows[0]["copied"] == []  # a choice, not the user's words
+    assert rows[3]["copied"] == ["recipient", "title", "content"]
 
 
 def test_functions_table() -> None:

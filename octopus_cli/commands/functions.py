@@ -15,7 +15,7 @@ from octopus_cli.functions import FunctionSet, load_function_set
 
 
 def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
-    """One record per function: token, signature, description, handler status."""
+    """One record per function: token, signature, copied parameters, description, handler."""
     from octopus_cli.handlers import load_handlers
 
     table = load_handlers(function_set)
@@ -25,6 +25,7 @@ def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
             "token_text": function_set.token_text(f.token),
             "name": f.name,
             "signature": f.signature(),
+            "copied": [p.name for p in f.parameters if p.copy],
             "description": f.description,
             "handler": table.describe(f.name),
             "handler_available": table.available(f.name)[0],

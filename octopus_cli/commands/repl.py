@@ -188,6 +188,7 @@ class Repl:
             f"functions {escape(self.caller.function_set.name)} "
             f"({len(self.caller.function_set.functions)}), grammar "
             f"{'on' if self.caller.grammar else 'off'}"
+            + (", values copied from the query" if self.caller.copy_values else "")
         )
         return True
 
