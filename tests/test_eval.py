@@ -183,7 +183,23 @@ def test_eval_json_summary_limit_and_out(queue_outputs, tmp_path: Path) -> None:
     assert list(summary["per_category"]) == [str(c) for c in Category]
     assert summary["per_category"]["different_value"]["count"] == 1
     assert summary["latency_ms"] == {"measured": 0, "p50": None, "p90": None}  # fake model
+    assert summary["decoding"] == {"grammar": True, "copy_values": True}
     assert len(out.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("flags", "decoding"),
+    [
+        (["--free-values"], {"grammar": True, "copy_values": False}),
+        (["--no-grammar"], {"grammar": False, "copy_values": False}),
+    ],
+)
+def test_eval_summary_says_how_it_decoded(queue_outputs, tmp_path: Path, flags, decoding) -> None:
+    queue_outputs(OUTPUTS[:1])
+    data = _write_lines(tmp_path / "set.jsonl", DATA[:1])
+    result = runner.invoke(app, ["eval", str(data), "--json", *flags])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["decoding"] == decoding
 
 
 @pytest.mark.parametrize(

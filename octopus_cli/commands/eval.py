@@ -110,6 +110,9 @@ def eval_command(
     summary = summarize(scored, caller.function_set)
     summary["data"] = str(data)
     summary["scored"] = str(destination)
+    # How the figures were decoded, so a report says whether the copy rules were on.
+    copying = options.grammar and options.copy_values
+    summary["decoding"] = {"grammar": options.grammar, "copy_values": copying}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
