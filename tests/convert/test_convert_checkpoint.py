@@ -460,8 +460,11 @@ def test_real_ctrl_c_leaves_nothing(tmp_path: Path, stage: str) -> None:
     ckpt = build_tiny_checkpoint(tmp_path / "ckpt", dims=Dims(hidden=256, intermediate=65536))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
+    # Ctrl-C as in a terminal: a runner that starts the tests in the background (`cmd &`)
+    # hands its children SIGINT ignored, and Python then installs no KeyboardInterrupt.
     code = (
-        "import sys; from pathlib import Path; from octopus_cli.convert import convert_checkpoint; "
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from pathlib import Path; from octopus_cli.convert import convert_checkpoint; "
         "convert_checkpoint(sys.argv[1], Path(sys.argv[2]), progress=False)"
     )
     proc = subprocess.Popen(
