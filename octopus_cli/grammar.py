@@ -64,8 +64,9 @@ def _literal(text: str) -> str:
 
 
 def quoted(text: str) -> str:
-    """``text`` as the single-quoted Python literal of a call (what the grammar allows)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """``text`` as the single-quoted Python literal of a call, as training targets write it."""
+    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
+    return "'" + escaped.replace("\n", "\\n").replace("\t", "\\t") + "'"
 
 
 def _rule_name(*parts: str) -> str:

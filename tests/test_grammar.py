@@ -72,6 +72,8 @@ CASES = [
     # A value never runs across a line break (a call's string cannot hold one).
     ("weather in Oslo\nand Bergen", "get_weather_forecast", "('Bergen')", True),
     ("weather in Oslo\nand Bergen", "get_weather_forecast", "('Oslo\\nand')", False),
+    # A tab is written escaped, as the training targets write it.
+    ("text Ana that a\tb", "send_text_message", "('Ana', 'a\\tb')", True),
     # A parameter's default is allowed even though the query does not say it.
     ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'alarm')", True),
     ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'wake')", True),
@@ -143,3 +145,4 @@ def test_format_matches_offer_what_the_text_contains(
 
 def test_quoted_escapes_as_python_literals() -> None:
     assert quoted("it's a \\ path") == "'it\\'s a \\\\ path'"
+    assert quoted("a\tb\nc") == "'a\\tb\\nc'"

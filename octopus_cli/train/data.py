@@ -43,6 +43,7 @@ from octopus_cli.atomic import write_atomic
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter, load_function_set
+from octopus_cli.grammar import quoted
 from octopus_cli.train import templates_android as T
 
 TRAIN, HELDOUT = "train", "heldout"
@@ -83,9 +84,7 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-        escaped = escaped.replace("\n", "\\n").replace("\t", "\\t")
-        return f"'{escaped}'"
+        return quoted(value)
     raise TypeError(f"cannot write {type(value).__name__} as a call argument")
 
 
