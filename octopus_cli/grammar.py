@@ -233,7 +233,7 @@ def _joined(text: str, i: int) -> bool:
     return 0 < i < len(text) and text[i - 1].isalnum() and text[i].isalnum()
 
 
-_HARD_BREAKS = frozenset("\n\r")  # a call's string literal cannot hold them
+_HARD_BREAKS = frozenset("\n\r")  # a copied value stays within one line of the query
 
 
 class _Copying:

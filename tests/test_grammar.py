@@ -69,7 +69,7 @@ CASES = [
     ("weather in Reykjavík 🌧 tomorrow", "get_weather_forecast", "('Reykjavík')", True),
     ("weather in Reykjavík 🌧 tomorrow", "get_weather_forecast", "('Reykjavík 🌧')", True),
     ("weather in Reykjavík 🌧 tomorrow", "get_weather_forecast", "('Reykjav')", False),
-    # A value never runs across a line break (a call's string cannot hold one).
+    # A copied value never runs across a line break: it stays within one line of the query.
     ("weather in Oslo\nand Bergen", "get_weather_forecast", "('Bergen')", True),
     ("weather in Oslo\nand Bergen", "get_weather_forecast", "('Oslo\\nand')", False),
     # A tab is written escaped, as the training targets write it.
