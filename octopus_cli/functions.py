@@ -30,6 +30,12 @@ STRING_FORMATS: dict[str, str] = {
     "language": r"[a-z]{2}",
 }
 
+
+def e164(number: str) -> str:
+    """A phone number written with its country code, as "+" and its digits (E.164)."""
+    return "+" + re.sub(r"[^0-9]", "", number)
+
+
 DEFAULT_SET = "android"
 _PARAM_KEYS = {"name", "type", "choices", "default", "min", "max", "format", "copy", "description"}
 # Formats whose values are copied from the query as found there (see Parameter.copy).

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter
+from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter, e164
 
 MAX_STRING_CHARS = 128
 MAX_PARALLEL_CALLS = 3
@@ -218,12 +218,11 @@ def format_matches(text: str, fmt: str) -> list[str]:
             for i, first in enumerate(groups):
                 for last in groups[i:]:
                     number = run.group()[first.start() : last.end()]
-                    digits = re.sub(r"[^0-9]", "", number)
-                    if len(digits) < _MIN_PHONE_DIGITS:
+                    if len(e164(number)) - 1 < _MIN_PHONE_DIGITS:  # "+" and the digits
                         continue
                     found.append(number)
                     if number.startswith("+"):
-                        found.append("+" + digits)
+                        found.append(e164(number))
     pattern = STRING_FORMATS[fmt]
     return [v for v in dict.fromkeys(found) if re.fullmatch(pattern, v)]
 
@@ -248,13 +247,12 @@ class _Copying:
     def value_rule(self, param: Parameter) -> str:
         if param.format is None:
             span = self._spans()
-            value = f'"\'" {span} "\'"' if span else "string"
+            value = f'"\'" {span} "\'"' if span else None
         else:
             found = format_matches(self.query, param.format)
-            if found:
-                value = " | ".join(_literal(quoted(v)) for v in found)
-            else:  # nothing to copy: the format alone, and validation has the last word
-                value = f'"\'" ({_FORMAT_RULES[param.format]}) "\'"'
+            value = " | ".join(_literal(quoted(v)) for v in found) if found else None
+        if value is None:  # nothing to copy: typed as usual, and validation has the last word
+            return _value_rule(param)
         if param.has_default:
             value = f"{_literal(quoted(param.default))} | {value}"
         return value

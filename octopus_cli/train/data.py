@@ -42,7 +42,13 @@ from typing import Any
 from octopus_cli.atomic import write_atomic
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
-from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter, load_function_set
+from octopus_cli.functions import (
+    FunctionSet,
+    FunctionSpec,
+    Parameter,
+    e164,
+    load_function_set,
+)
 from octopus_cli.grammar import quoted
 from octopus_cli.train import templates_android as T
 
@@ -383,11 +389,6 @@ def _phone_number(rng: random.Random) -> tuple[str, str]:
     ]
     written = rng.choice(formats)
     return written, e164(written) if written.startswith("+") else written
-
-
-def e164(number: str) -> str:
-    """A number written with its country code, as "+" and its digits."""
-    return "+" + re.sub(r"[^0-9]", "", number)
 
 
 def _phone(draw: _Draw, where: _Position) -> str:
