@@ -217,7 +217,7 @@ def format_matches(text: str, fmt: str) -> list[str]:
             groups = list(_PHONE_GROUP.finditer(run.group()))
             for i, first in enumerate(groups):
                 for last in groups[i:]:
-                    number = run.group()[first.start() : last.end()]
+                    number = _without_stray_bracket(run.group()[first.start() : last.end()])
                     if len(e164(number)) - 1 < _MIN_PHONE_DIGITS:  # "+" and the digits
                         continue
                     found.append(number)
@@ -225,6 +225,15 @@ def format_matches(text: str, fmt: str) -> list[str]:
                         found.append(e164(number))
     pattern = STRING_FORMATS[fmt]
     return [v for v in dict.fromkeys(found) if re.fullmatch(pattern, v)]
+
+
+def _without_stray_bracket(number: str) -> str:
+    """A number cut from a run without the bracket around it: "(475 555 8823)" -> digits."""
+    if number.startswith("(") and ")" not in number:
+        number = number[1:]
+    if number.endswith(")") and "(" not in number:
+        number = number[:-1]
+    return number
 
 
 def _joined(text: str, i: int) -> bool:

@@ -86,6 +86,19 @@ CASES = [
     ("call +44 20 7946 0958 now", "make_phone_call", "('+442079460959')", False),
     ("call (212) 555-0182", "make_phone_call", "('(212) 555-0182')", True),
     ("call (212) 555-0182", "make_phone_call", "('+12125550182')", False),
+    # A number put in brackets is copied without them.
+    (
+        "add Tariq (475 555 8823) to my contacts",
+        "create_contact",
+        "('Tariq', '475 555 8823')",
+        True,
+    ),
+    (
+        "add Tariq (475 555 8823) to my contacts",
+        "create_contact",
+        "('Tariq', '475 555 882')",
+        False,
+    ),
     # No number in the query: the phone format alone.
     ("call the office", "make_phone_call", "('555-0100')", True),
     (
@@ -131,6 +144,7 @@ def test_a_long_query_gets_room_for_a_value_as_long(caller: FunctionCaller) -> N
 def phone_and_email_cases() -> Iterator[tuple[str, str, list[str]]]:
     yield "phone", "ring +1 (212) 555-0182", ["+1 (212) 555-0182", "+12125550182"]
     yield "phone", "call 555-0182, room 12", ["555-0182"]
+    yield "phone", "add Tariq (475 555 8823) now", ["475 555 8823"]
     yield "email", "mail Ana.B@mail.example.org.", ["Ana.B@mail.example.org"]
 
 
