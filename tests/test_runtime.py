@@ -8,10 +8,11 @@ import pytest
 
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.errors import CorruptModelError, MissingFunctionalTokensError, ModelError
-from octopus_cli.functions import FunctionSet, Parameter
-from octopus_cli.grammar import build_grammar, format_matches
+from octopus_cli.functions import FunctionSet
+from octopus_cli.grammar import build_grammar
 from octopus_cli.runtime import PROMPT_PREFIX, FunctionCaller, Runtime, build_prompt
 
+from copy_check import is_copied
 from tiny_gguf import write_tiny_gemma
 
 QUERIES = [
@@ -75,27 +76,6 @@ def test_grammar_gives_validated_call_for_every_query(
                 assert param.problem(call.arguments[param.name]) is None
                 if param.copy:
                     assert is_copied(call.arguments[param.name], param, query), (query, call)
-
-
-def is_copied(value: str, param: Parameter, query: str) -> bool:
-    """Whether ``value`` is the query's own words, as a ``copy`` parameter must be."""
-    if param.has_default and value == param.default:
-        return True
-    if param.format is not None:
-        return value in format_matches(query, param.format) or not format_matches(
-            query, param.format
-        )
-    if not value:
-        return False
-    for start in range(len(query)):
-        end = start + len(value)
-        if not query.startswith(value, start):
-            continue
-        cut_start = start > 0 and query[start - 1].isalnum() and value[0].isalnum()
-        cut_end = end < len(query) and query[end].isalnum() and value[-1].isalnum()
-        if not (cut_start or cut_end or value[0].isspace() or value[-1].isspace()):
-            return True
-    return False
 
 
 def test_random_weights_invent_values_when_free(

@@ -16,6 +16,7 @@ import pytest
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
+from octopus_cli.grammar import format_matches
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
     HELDOUT,
@@ -31,6 +32,8 @@ from octopus_cli.train.data import (
     split_examples,
     time_phrases,
 )
+
+from copy_check import is_copied
 
 PER_FUNCTION = 200
 IRRELEVANT = 2000
@@ -184,21 +187,25 @@ def test_phone_numbers_with_a_country_code_become_e164(examples: list[Example]) 
     assert any("(" in n for _, n in numbers)  # "(212) 555-0182" is taught as people write it
 
 
-def test_copied_values_appear_verbatim_and_fit_the_grammar(examples: list[Example]) -> None:
-    copied = {
-        "send_email": ("recipient", "title", "content"),
-        "send_text_message": ("contact_name", "message"),
-        "get_weather_forecast": ("location",),
-        "create_contact": ("name",),
-        "play_music_on_nest_hub": ("music_service", "music_name"),
-        "play_video_on_nest_hub": ("video_service", "video_name"),
-        "find_route_google_maps": ("origin", "destination"),
-    }
+def test_copied_values_appear_verbatim_and_fit_the_grammar(
+    android: FunctionSet, examples: list[Example]
+) -> None:
+    """Every parameter the set marks copy is taught as the copy rules will decode it."""
+    checked = 0
     for e in examples:
-        for argument in copied.get(e.function, ()):
-            value = e.arguments[argument]
-            assert value in e.query, (e.query, argument, value)
+        spec = android.by_name(e.function)
+        assert spec is not None
+        for param in spec.parameters:
+            if not param.copy:
+                continue
+            value = e.arguments[param.name]
+            if param.format is not None:  # an address or number found in the query
+                assert value in format_matches(e.query, param.format), (e.query, value)
+            else:  # the default, or whole words of the query as written
+                assert is_copied(value, param, e.query), (e.query, param.name, value)
             assert len(value) <= 128  # the grammar's longest string
+            checked += 1
+    assert checked > len(examples) // 2
     whole = {
         ("send_text_message", "message"): T.SMS_MESSAGES,
         ("send_email", "title"): T.EMAIL_SUBJECTS,
