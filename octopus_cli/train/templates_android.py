@@ -1176,6 +1176,146 @@ TEMPLATES: dict[str, tuple[str | tuple[str, dict], ...]] = {
     ),
 }
 
+# Interchangeable wordings for training queries (see data.paraphrase): one phrase of a
+# group may replace another in a training query's own words, never inside a slot value.
+# Each group keeps the call unchanged wherever its phrases occur in that function's
+# templates; a one-phrase group only shields its words from the shorter phrases inside it
+# ("max out" from "max"). Held-out queries are never rewritten. The point is vocabulary:
+# a template teaches one wording, a group teaches that its words are the same request.
+COMMON_PARAPHRASES: tuple[tuple[str, ...], ...] = (
+    ("can you", "could you", "would you"),
+    ("would you mind",),
+    ("I want", "I'd like"),
+)
+PARAPHRASES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "take_a_photo": (
+        ("take a photo", "take a picture", "take a pic", "snap a photo", "shoot a photo"),
+        ("photo", "picture", "pic", "shot", "snapshot"),
+        ("camera", "cam"),
+    ),
+    "get_trending_news": (
+        ("news", "headlines", "stories", "articles", "news stories"),
+        ("latest", "newest", "most recent"),
+        ("about", "regarding", "concerning"),
+        ("show me", "give me", "get me", "fetch", "pull up"),
+    ),
+    "get_weather_forecast": (
+        ("what's the weather", "how's the weather", "what's the forecast"),
+        ("tell me", "give me", "show me"),
+        ("check", "look up", "get"),
+    ),
+    "send_email": (
+        ("an email", "an e-mail", "a mail"),
+        ("email", "e-mail"),
+        ("subject", "subject line", "title", "heading"),
+        ("body", "message", "text", "content"),
+        ("saying", "that says", "reading"),
+        ("write", "compose", "draft"),
+    ),
+    "search_youtube_videos": (
+        ("videos", "clips", "vids"),
+        ("video", "clip"),
+        ("youtube", "YT"),
+        ("look up", "look for", "search for", "find", "pull up"),
+    ),
+    "find_route_google_maps": (
+        ("directions", "route"),
+        ("navigate", "guide me", "take me", "route me"),
+        ("fastest", "quickest", "shortest", "best"),
+        ("how do I get", "how can I get", "what's the way"),
+    ),
+    "check_nest_smoke_detector_status": (
+        ("smoke detector", "smoke alarm", "nest protect", "fire alarm", "smoke sensor"),
+        ("smoke detectors", "smoke alarms", "fire alarms"),
+        ("check the", "inspect the", "look at the"),
+    ),
+    "send_text_message": (
+        ("a text", "a message", "an sms", "a text message"),
+        ("saying", "that says", "telling them"),
+    ),
+    "make_phone_call": (
+        ("call", "ring", "dial"),
+        ("make a call", "make a phone call", "place a call"),
+        ("a ring", "a call"),
+        ("phone call",),
+    ),
+    "create_contact": (
+        ("contacts", "address book", "phone book", "contact list"),
+        ("number", "phone number", "mobile number", "cell number"),
+        ("add", "save", "store"),
+        ("new contact", "contact"),
+    ),
+    "set_timer_alarm": (
+        ("alarm", "alarm clock"),
+        ("wake me up", "wake me", "get me up"),
+        ("called", "named", "labeled"),
+        ("set", "put", "schedule"),
+        ("set up", "create"),
+    ),
+    "change_screen_brightness": (
+        ("brightness", "screen brightness", "display brightness"),
+        ("screen", "display"),
+        ("set", "change", "adjust", "put"),
+        ("lower", "dim", "reduce", "decrease", "turn down"),
+        ("raise", "increase", "turn up", "boost"),
+        ("all the way up", "to the max", "to maximum", "as high as it goes"),
+        ("all the way down", "to the minimum", "as low as it goes"),
+        ("maximum", "max", "full", "highest"),
+        ("minimum", "min", "lowest"),
+        ("max out",),
+    ),
+    "create_calendar_event": (
+        ("schedule", "book", "plan", "arrange"),
+        ("an event", "a meeting", "an appointment"),
+        ("event", "meeting", "appointment"),
+        ("called", "named", "titled"),
+        ("calendar", "agenda"),
+        ("starting", "beginning"),
+        ("ending", "finishing"),
+        ("until", "till"),
+        ("lasting", "that lasts", "running"),
+    ),
+    "set_volume": (
+        ("set", "change", "adjust", "put"),
+        ("lower", "reduce", "decrease", "turn down"),
+        ("raise", "increase", "bump", "turn up"),
+        ("all the way up", "to the max", "to maximum", "as loud as it goes"),
+        ("all the way down", "to the minimum", "as quiet as it goes"),
+        ("max out",),
+    ),
+    "connect_to_bluetooth_device": (
+        ("connect to", "pair with", "link up with", "hook up to"),
+        ("connect", "pair", "link"),
+        ("bluetooth", "BT"),
+        ("timeout", "time limit"),
+        ("wait up to", "give up after", "try for at most", "stop trying after"),
+    ),
+    "enable_do_not_disturb": (
+        ("do not disturb", "DND", "do-not-disturb"),
+        ("notifications", "alerts", "notifs"),
+        ("block", "silence", "mute"),
+        ("enable", "activate", "turn on", "switch on", "start", "go into"),
+        ("disable", "deactivate", "turn off", "switch off", "stop", "end", "exit", "leave"),
+    ),
+    "set_nest_temperature": (
+        ("thermostat", "nest thermostat", "heating"),
+        ("set", "change", "adjust", "put"),
+        ("house", "home"),
+    ),
+    "play_music_on_nest_hub": (
+        ("play", "put on", "stream"),
+        ("nest hub", "google nest hub"),
+    ),
+    "play_video_on_nest_hub": (
+        ("play", "put on", "stream", "show"),
+        ("nest hub", "google nest hub"),
+    ),
+    "open_or_lock_door": (
+        ("lock the", "bolt the", "secure the"),
+        ("unlock", "open", "open up"),
+    ),
+}
+
 # Queries that fit no function. Near misses first: they share words with real functions
 # ("record a video", "turn off bluetooth") and are where the first trial failed.
 NEAR_MISS_TEMPLATES: tuple[str, ...] = (
