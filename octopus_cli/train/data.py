@@ -20,9 +20,6 @@ Data policy (the model can only learn what is consistent; see ``templates_androi
   generalisation to new wordings and new values, not memory. Small closed sets (services,
   languages, choices, numbers) are shared where a split is impossible. The plainest
   wordings of each function and the key near misses are pinned to training.
-* Training queries (never held-out ones) may have a phrase of their own words swapped for
-  another of its paraphrase group ("lower" / "dim" / "reduce"): a template teaches one
-  wording, the groups teach that other words make the same request.
 
 Function sets other than Android's get a generic generator from each function's name,
 description and typed parameters; a user's own JSONL examples are merged into either.
