@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import random
 import re
 import subprocess
 import sys
@@ -18,7 +17,6 @@ from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.grammar import format_matches
-from octopus_cli.train import data as data_module
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
     HELDOUT,
@@ -29,7 +27,6 @@ from octopus_cli.train.data import (
     date_phrases,
     format_value,
     generate_examples,
-    paraphrase,
     read_examples,
     same_values,
     split_examples,
@@ -140,61 +137,6 @@ def test_queries_are_varied(examples: list[Example]) -> None:
     assert len(set(T.NEWS_TOPICS)) >= 200
     assert len(set(T.YOUTUBE_QUERIES)) >= 200
     assert len(set(T.MUSIC_NAMES)) >= 150
-
-
-def test_paraphrases_rewrite_training_queries_only(
-    android: FunctionSet, examples: list[Example], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Same calls and templates, other words in training; held-out exactly as without."""
-    offered = data_module.PARAPHRASE_SHARE
-    monkeypatch.setattr(data_module, "PARAPHRASE_SHARE", 0.0)
-    plain = generate_examples(android, per_function=PER_FUNCTION, irrelevant=IRRELEVANT, seed=7)
-    assert len(plain) == len(examples)
-    assert [e for e in plain if e.split == HELDOUT] == [e for e in examples if e.split == HELDOUT]
-    changed = Counter()
-    for before, after in zip(plain, examples, strict=True):
-        assert (before.function, before.target, before.template) == (
-            after.function,
-            after.target,
-            after.template,
-        )
-        if before.query != after.query:
-            assert after.split == TRAIN and after.function in T.PARAPHRASES, after.query
-            changed[after.function] += 1
-    trained = Counter(e.function for e in examples if e.split == TRAIN)
-    assert set(changed) == set(T.PARAPHRASES)  # every function's groups find words to swap
-    share = sum(changed.values()) / sum(trained[f] for f in T.PARAPHRASES)
-    assert 0.35 < share < offered  # offered to a share; some find nothing or repeat
-
-
-def test_paraphrase_swaps_a_phrase_for_one_of_its_group_and_never_a_slot() -> None:
-    pieces = [
-        ["Lower the ", False],
-        ["screen", "title"],
-        [" brightness to ", False],
-        ["5", "level"],
-    ]
-    seen = set()
-    for seed in range(200):
-        rewritten = paraphrase(pieces, "change_screen_brightness", random.Random(seed))
-        assert [p[1] for p in rewritten] == [p[1] for p in pieces]
-        assert rewritten[1] == ["screen", "title"] and rewritten[3] == ["5", "level"]
-        seen.add("".join(p[0] for p in rewritten))
-    assert pieces[0] == ["Lower the ", False]  # the caller's pieces are not changed
-    assert "Dim the screen brightness to 5" in seen  # capitalised like the word it replaces
-    assert "Lower the screen display brightness to 5" in seen
-    assert "Lower the screen brightness to 5" not in seen  # always one swap at least
-    everything = " ".join(seen).lower()
-    assert "to the max" not in everything  # only groups the query's words belong to
-
-
-def test_paraphrase_groups_are_unambiguous() -> None:
-    """A phrase in two groups of one function could be swapped for an unrelated one."""
-    for function in T.TEMPLATES:
-        groups = (*T.COMMON_PARAPHRASES, *T.PARAPHRASES.get(function, ()))
-        phrases = [phrase.lower() for group in groups for phrase in group]
-        assert len(phrases) == len(set(phrases)), function
-    assert set(T.PARAPHRASES) <= set(T.TEMPLATES)
 
 
 def test_heldout_is_disjoint_by_template_and_slot_values(examples: list[Example]) -> None:

@@ -880,61 +880,9 @@ def _augment(pieces: list[list[Any]], draw: _Draw, free_slots: set[str]) -> str:
     elif roll < 0.55 and first_literal:
         pieces[0][0] = pieces[0][0][:1].upper() + pieces[0][0][1:]
     query = "".join(piece[0] for piece in pieces)
-    ending = ""
     if not ends_free and query[-1:].isalnum() and "?" not in query and rng.random() < 0.15:
-        ending = rng.choice([".", "!"])
-    draw.scratch["ending"] = ending
-    return _joined(pieces, ending)
-
-
-def _joined(pieces: list[list[Any]], ending: str) -> str:
-    return " ".join(("".join(piece[0] for piece in pieces) + ending).split())
-
-
-# ---------------------------------------------------------------------------- paraphrase
-
-PARAPHRASE_SHARE = 0.6  # of the training queries of a function that has paraphrase groups
-
-
-def _paraphrase_pattern(function: str) -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
-    """One regex over every phrase of the function's groups, longest first, whole words."""
-    if function not in _PARAPHRASE_PATTERNS:
-        groups = (*T.COMMON_PARAPHRASES, *T.PARAPHRASES.get(function, ()))
-        group_of = {phrase.lower(): group for group in groups for phrase in group}
-        phrases = sorted(group_of, key=len, reverse=True)
-        alternation = "|".join(re.escape(phrase) for phrase in phrases)
-        pattern = re.compile(rf"(?<![\w'-])(?:{alternation})(?![\w'-])", re.IGNORECASE)
-        _PARAPHRASE_PATTERNS[function] = (pattern, group_of)
-    return _PARAPHRASE_PATTERNS[function]
-
-
-_PARAPHRASE_PATTERNS: dict[str, tuple[re.Pattern[str], dict[str, tuple[str, ...]]]] = {}
-
-
-def paraphrase(pieces: list[list[Any]], function: str, rng: random.Random) -> list[list[Any]]:
-    """A copy of the pieces with one or two of the query's own phrases swapped for another
-    of their group (``templates_android.PARAPHRASES``); slot values are never touched."""
-    pattern, group_of = _paraphrase_pattern(function)
-    found = [
-        (n, match)
-        for n, (text, is_slot) in enumerate(pieces)
-        if not is_slot
-        for match in pattern.finditer(text)
-        if len(group_of[match.group().lower()]) > 1
-    ]
-    rewritten = [list(piece) for piece in pieces]
-    if not found:
-        return rewritten
-    chosen = rng.sample(found, 2 if len(found) > 1 and rng.random() < 0.35 else 1)
-    for n, match in sorted(chosen, key=lambda item: (item[0], -item[1].start())):
-        said = match.group()
-        others = [p for p in group_of[said.lower()] if p.lower() != said.lower()]
-        swap = rng.choice(others)
-        if said[:1].isupper() and swap[:1].islower():
-            swap = swap[:1].upper() + swap[1:]
-        text = rewritten[n][0]
-        rewritten[n][0] = text[: match.start()] + swap + text[match.end() :]
-    return rewritten
+        query += rng.choice([".", "!"])
+    return " ".join(query.split())
 
 
 _FREE_SLOTS = {"topic", "title", "content", "query", "message", "music_name", "video_name"}
@@ -982,13 +930,6 @@ def _android_example(
     ):
         raise _Retry
     query = _augment(pieces, draw, _FREE_SLOTS)
-    if not draw.heldout:
-        # Its own generator, seeded by the query: the main stream, and so every held-out
-        # example, stays exactly what it would be without paraphrases.
-        rng = random.Random(f"paraphrase:{query}")
-        if rng.random() < PARAPHRASE_SHARE:
-            rewritten = paraphrase(pieces, spec.name, rng)
-            draw.scratch["paraphrase"] = _joined(rewritten, draw.scratch["ending"])
     return make_example(
         function_set, spec, query, draw.arguments, template=template_id, split=_split(draw)
     )
@@ -1136,7 +1077,7 @@ def generate_examples(
         raise ValueError("heldout_fraction must be between 0 and 1")
     rng = random.Random(seed)
     signatures = _android_signatures()
-    drawn: list[tuple[Example, str | None]] = []
+    examples: list[Example] = []
     counts = counts or {}
     for spec in function_set.functions:
         pinned = 0
@@ -1160,23 +1101,7 @@ def generate_examples(
                 _generic_example,
             )
         bank = _TemplateBank(spec.name, templates, heldout_fraction, pinned)
-        drawn += _draw_many(function_set, spec, bank, maker, count, rng, heldout_fraction)
-    return _with_paraphrases(drawn)
-
-
-def _with_paraphrases(drawn: list[tuple[Example, str | None]]) -> list[Example]:
-    """Each training example takes its paraphrase unless that repeats another query.
-
-    Done after every example is drawn, so a paraphrase can never duplicate a held-out
-    query (which ``split_examples`` would then drop) or another example.
-    """
-    taken = {_normal(example.query) for example, _ in drawn}
-    examples = []
-    for example, rewritten in drawn:
-        if rewritten is not None and _normal(rewritten) not in taken:
-            taken.add(_normal(rewritten))
-            example = dataclasses.replace(example, query=rewritten)
-        examples.append(example)
+        examples += _draw_many(function_set, spec, bank, maker, count, rng, heldout_fraction)
     return examples
 
 
@@ -1196,9 +1121,8 @@ def _draw_many(
     count: int,
     rng: random.Random,
     fraction: float,
-) -> list[tuple[Example, str | None]]:
-    """``count`` distinct queries, each with the paraphrase its maker offered, if any."""
-    made: list[tuple[Example, str | None]] = []
+) -> list[Example]:
+    made: list[Example] = []
     seen: set[str] = set()
     attempts = 0
     while len(made) < count and attempts < 40 * count + 100:
@@ -1212,7 +1136,7 @@ def _draw_many(
         if key in seen:
             continue
         seen.add(key)
-        made.append((example, draw.scratch.get("paraphrase")))
+        made.append(example)
     return made
 
 
