@@ -491,6 +491,16 @@ class Answer:
         }
 
 
+def copies_values(function_set: FunctionSet, *, use_grammar: bool, copy_values: bool) -> bool:
+    """Whether decoding holds ``copy`` parameters to the query's words: only under the
+    grammar, unless lifted (``--free-values``), and only if the set marks one ``copy``."""
+    return (
+        use_grammar
+        and copy_values
+        and any(p.copy for f in function_set.functions for p in f.parameters)
+    )
+
+
 class FunctionCaller:
     """Answers queries with calls of one function set, on one loaded model."""
 
@@ -513,10 +523,8 @@ class FunctionCaller:
         self._end_in_grammar = not runtime.is_end_of_generation(self.end_id)
         numbers = [f.token for f in function_set.functions]
         self._grammar_ids = dict(zip(numbers, self.token_ids, strict=True))
-        self.copy_values = (
-            use_grammar
-            and copy_values
-            and any(p.copy for f in function_set.functions for p in f.parameters)
+        self.copy_values = copies_values(
+            function_set, use_grammar=use_grammar, copy_values=copy_values
         )
         self.grammar = self._build_grammar(None) if use_grammar else None
         self._fixed_max_tokens = max_tokens

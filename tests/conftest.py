@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from octopus_cli.calls import parse_output
 from octopus_cli.functions import FunctionSet, load_function_set
-from octopus_cli.runtime import Answer
+from octopus_cli.runtime import Answer, copies_values
 from octopus_cli.session import CallerOptions
 
 from tiny_gguf import TOKEN_CONTROL, TOKEN_USER_DEFINED, write_tiny_gemma
@@ -109,6 +109,18 @@ class QueuedCaller:
         self.runtime = None
         self.grammar = None
         self.options = None  # the CallerOptions the command opened it with
+        self.use_grammar = self.copy_values = True
+
+    def open(self, options: CallerOptions) -> QueuedCaller:
+        """What session.open_caller does, but for the model: set, grammar, copy rules."""
+        self.options = options
+        if options.functions is not None:
+            self.function_set = load_function_set(options.functions)
+        self.use_grammar = options.grammar
+        self.copy_values = copies_values(
+            self.function_set, use_grammar=options.grammar, copy_values=options.copy_values
+        )
+        return self
 
     def ask(self, query: str) -> Answer:
         self.queries.append(query)
@@ -127,11 +139,7 @@ def queue_outputs(monkeypatch: pytest.MonkeyPatch, android: FunctionSet) -> Iter
         caller = QueuedCaller(android, outputs)
         callers.append(caller)
 
-        def opened(options: CallerOptions) -> QueuedCaller:
-            caller.options = options
-            return caller
-
-        monkeypatch.setattr("octopus_cli.session.open_caller", opened)
+        monkeypatch.setattr("octopus_cli.session.open_caller", caller.open)
         return caller
 
     yield queue

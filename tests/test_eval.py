@@ -13,7 +13,7 @@ from octopus_cli.calls import parse_output
 from octopus_cli.cli import OctopusGroup
 from octopus_cli.commands.data import data_command
 from octopus_cli.commands.eval import eval_command
-from octopus_cli.functions import FunctionSet
+from octopus_cli.functions import FunctionSet, builtin_path
 from octopus_cli.train.evaluate import Category, percentile, score
 
 # The commands are registered by the CLI module elsewhere; here a small app of our own.
@@ -185,6 +185,20 @@ def test_eval_json_summary_limit_and_out(queue_outputs, tmp_path: Path) -> None:
     assert summary["latency_ms"] == {"measured": 0, "p50": None, "p90": None}  # fake model
     assert summary["decoding"] == {"grammar": True, "copy_values": True}
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_eval_summary_says_no_copying_for_a_set_that_marks_nothing_copy(
+    queue_outputs, tmp_path: Path
+) -> None:
+    android = builtin_path().read_text(encoding="utf-8")
+    unmarked = tmp_path / "unmarked.toml"
+    unmarked.write_text(android.replace(", copy = true", ""), encoding="utf-8")
+    assert "copy = true" in android
+    queue_outputs(OUTPUTS[:1])
+    data = _write_lines(tmp_path / "set.jsonl", DATA[:1])
+    result = runner.invoke(app, ["eval", str(data), "--json", "--functions", str(unmarked)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["decoding"] == {"grammar": True, "copy_values": False}
 
 
 @pytest.mark.parametrize(

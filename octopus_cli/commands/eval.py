@@ -111,8 +111,7 @@ def eval_command(
     summary["data"] = str(data)
     summary["scored"] = str(destination)
     # How the figures were decoded, so a report says whether the copy rules were on.
-    copying = options.grammar and options.copy_values
-    summary["decoding"] = {"grammar": options.grammar, "copy_values": copying}
+    summary["decoding"] = {"grammar": caller.use_grammar, "copy_values": caller.copy_values}
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
