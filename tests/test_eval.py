@@ -356,3 +356,61 @@ def test_data_for_a_set_without_irrelevant_function(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["train"]["lines"] + report["heldout"]["lines"] == 6
     assert report["train"]["irrelevant_share"] == 0.0
+
+
+def test_against_an_earlier_run_counts_fixed_and_broken_answers(
+    queue_outputs, tmp_path: Path
+) -> None:
+    data = _write_lines(tmp_path / "set.jsonl", DATA)
+    queue_outputs(OUTPUTS)
+    assert runner.invoke(app, ["eval", str(data)]).exit_code == 0  # 2/5: lines 1 and 4
+    earlier = tmp_path / "set.scored.jsonl"
+    queue_outputs(
+        [
+            "<nexa_0>('front')<nexa_end>",  # still right
+            "<nexa_2>('Paris')<nexa_end>",  # fixed
+            "<nexa_20>()<nexa_end>",  # fixed
+            "<nexa_2>('Rome')<nexa_end>",  # broken
+            "<nexa_11>(3)<nexa_end>",  # still wrong, differently
+        ]
+    )
+    # The default --out is the file compared against: it is read before it is replaced.
+    result = runner.invoke(app, ["eval", str(data), "--json", "--against", str(earlier)])
+    assert result.exit_code == 0, result.output
+    against = json.loads(result.stdout)["against"]
+    assert (against["fixed"], against["broken"]) == (2, 1)
+    assert against["accuracy_before"] == pytest.approx(0.4)
+    assert [(c["line"], c["change"]) for c in against["changes"]] == [
+        (2, "fixed"),
+        (3, "fixed"),
+        (4, "broken"),
+    ]
+    assert against["changes"][2]["before"] == "<nexa_20>()<nexa_end>"
+    assert against["changes"][2]["after"] == "<nexa_2>('Rome')<nexa_end>"
+
+    queue_outputs(OUTPUTS[:2])  # and for people: one line in the overview
+    result = runner.invoke(app, ["eval", str(data), "--limit", "2", "--against", str(earlier)])
+    assert result.exit_code == 0, result.output
+    assert "0 fixed · 1 broken" in result.stdout  # line 2 against the second run's answer
+
+
+@pytest.mark.parametrize(
+    ("earlier_lines", "message"),
+    [
+        (['{"line": 1, "query": "another query", "correct": true}'], "not scored on this data"),
+        (["{not json"], "earlier.jsonl:1: not a JSON object"),
+        (['{"line": 1, "query": "take a selfie"}'], "earlier.jsonl:1: not a scored line"),
+    ],
+)
+def test_against_a_file_of_other_data_fails_before_any_model_loads(
+    tmp_path: Path, earlier_lines: list[str], message: str
+) -> None:
+    data = _write_lines(tmp_path / "set.jsonl", DATA)
+    earlier = tmp_path / "earlier.jsonl"
+    earlier.write_text("\n".join(earlier_lines) + "\n", encoding="utf-8")
+    missing_model = str(tmp_path / "none.gguf")
+    result = runner.invoke(
+        app, ["eval", str(data), "--model", missing_model, "--against", str(earlier)]
+    )
+    assert result.exit_code == 7, result.output  # a missing model would be another code
+    assert result.stderr.startswith("Error: ") and message in result.stderr

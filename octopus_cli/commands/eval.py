@@ -67,6 +67,16 @@ def eval_command(
             "--limit", "-n", min=1, help="Score only the first N lines.", show_default=False
         ),
     ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="An earlier run's scored JSONL on the same data: count the answers this "
+            "run fixed and broke.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
@@ -89,22 +99,36 @@ def eval_command(
       octopus eval fresh.jsonl --model octopus-mini --out fresh.scored.jsonl
 
       octopus eval data/heldout.jsonl --limit 200 --json > report.json
+
+      octopus eval data/heldout.jsonl --model new.gguf --against data/heldout.scored.jsonl
     """
     function_set = load_function_set(functions)
     # Imported here, not at start-up: the data generator is slow to import.
     from octopus_cli.train.data import read_examples, write_jsonl_atomic
-    from octopus_cli.train.evaluate import evaluate, render_summary, summarize
+    from octopus_cli.train.evaluate import (
+        check_same_data,
+        compare_scored,
+        evaluate,
+        read_scored,
+        render_summary,
+        summarize,
+    )
 
     examples = read_examples(data, function_set)  # fails on a bad line before loading a model
     if limit is not None:
         examples = examples[:limit]
     if not examples:
         raise InputError(f"{data} has no data lines", hint='one {"query", ...} object per line')
+    earlier = None
+    if against is not None:  # read now: --out may be the same file
+        earlier = read_scored(against)
+        check_same_data(examples, earlier, against)
     options = caller_options(model, functions, grammar, gpu_layers, threads, free_values)
     with loading_status(err_console):
         caller = session.open_caller(options)
     with _progress(len(examples)) as advance:
         scored = evaluate(caller, examples, on_line=advance)
+    comparison = None if earlier is None else compare_scored(scored, earlier, against)
     destination = out or default_scored_path(data)
     write_jsonl_atomic(destination, (line.to_record() for line in scored))
     summary = summarize(scored, caller.function_set)
@@ -112,6 +136,8 @@ def eval_command(
     summary["scored"] = str(destination)
     # How the figures were decoded, so a report says whether the copy rules were on.
     summary["decoding"] = {"grammar": caller.use_grammar, "copy_values": caller.copy_values}
+    if comparison is not None:
+        summary["against"] = comparison
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return

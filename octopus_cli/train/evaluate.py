@@ -9,10 +9,12 @@ and type (``5`` is not ``5.0``; defaults count as written out).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -20,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from octopus_cli.calls import Outcome, OutcomeKind, parse_calls
+from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet
 from octopus_cli.runtime import Answer
 from octopus_cli.train.data import Example, bind_arguments, same_values
@@ -205,6 +208,84 @@ def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[s
     }
 
 
+def read_scored(path: Path) -> dict[int, dict[str, Any]]:
+    """The lines of an earlier ``octopus eval`` output, by data line number."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"scored file not found: {path}") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    earlier: dict[int, dict[str, Any]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not a JSON object ({exc.msg})") from None
+        if not (
+            isinstance(record, dict)
+            and isinstance(record.get("line"), int)
+            and isinstance(record.get("query"), str)
+            and isinstance(record.get("correct"), bool)
+        ):
+            raise InputError(
+                f"{path}:{number}: not a scored line (needs line, query and correct)",
+                hint="pass a .scored.jsonl file written by octopus eval",
+            )
+        earlier[record["line"]] = record
+    return earlier
+
+
+def check_same_data(
+    examples: Sequence[Example], earlier: dict[int, dict[str, Any]], source: Path
+) -> None:
+    """InputError unless the earlier run scored these very lines (checked before a model
+    is loaded, not after minutes of generation)."""
+    for example in examples:
+        before = earlier.get(example.line or 0)
+        if before is None or before["query"] != example.query:
+            raise InputError(
+                f"{source} was not scored on this data (line {example.line} differs)",
+                hint="pass the .scored.jsonl an earlier octopus eval wrote for the same file",
+            )
+
+
+def compare_scored(
+    scored: Sequence[ScoredLine], earlier: dict[int, dict[str, Any]], source: Path
+) -> dict[str, Any]:
+    """Answers that went from wrong to right (fixed) and right to wrong (broken).
+
+    Two training runs can differ on many lines while their accuracies differ little, so
+    these counts say more about a change than the two accuracies do.
+    """
+    check_same_data([line.example for line in scored], earlier, source)
+    changes = []
+    before_correct = 0
+    for line in scored:
+        before = earlier[line.example.line or 0]
+        before_correct += before["correct"]
+        now = line.category is Category.CORRECT
+        if now != before["correct"]:
+            changes.append(
+                {
+                    "line": line.example.line,
+                    "query": line.example.query,
+                    "change": "fixed" if now else "broken",
+                    "before": before.get("raw"),
+                    "after": line.answer.outcome.raw,
+                }
+            )
+    return {
+        "file": str(source),
+        "accuracy_before": _ratio(before_correct, len(scored)),
+        "fixed": sum(c["change"] == "fixed" for c in changes),
+        "broken": sum(c["change"] == "broken" for c in changes),
+        "changes": changes,
+    }
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
@@ -232,6 +313,12 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
         f"{_percent(irrelevant['accuracy'])}  ({irrelevant['correct']}/{irrelevant['lines']})",
     )
     overview.add_row("latency", f"p50 {_ms(latency['p50'])} · p90 {_ms(latency['p90'])}")
+    if against := summary.get("against"):
+        overview.add_row(
+            "against earlier run",
+            f"{against['fixed']} fixed · {against['broken']} broken  "
+            f"(was {_percent(against['accuracy_before'])}, {against['file']})",
+        )
     console.print(overview)
 
     functions = Table(title="Per function", title_justify="left")
