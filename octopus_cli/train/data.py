@@ -34,7 +34,7 @@ import json
 import random
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1152,22 +1152,10 @@ def read_examples(
     Missing arguments with defaults are filled in. With ``heldout_fraction``, a stable hash
     of each query puts about that share of the lines in the held-out split.
     """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"data file not found: {path}") from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
     irrelevant = next((f for f in function_set.functions if f.irrelevant), None)
     examples = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, record in read_jsonl(path, "data file"):
         where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not a JSON object ({exc.msg})") from None
         if not isinstance(record, dict):
             raise InputError(f"{where}: expected a JSON object with query, function, arguments")
         query = record.get("query")
@@ -1198,6 +1186,23 @@ def read_examples(
             raise InputError(f"{where}: {exc}") from None
         examples.append(dataclasses.replace(example, line=number))
     return examples
+
+
+def read_jsonl(path: Path, kind: str) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) for each non-blank line; InputError names the bad line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise InputError(f"{kind} not found: {path}") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not a JSON object ({exc.msg})") from None
 
 
 def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> None:

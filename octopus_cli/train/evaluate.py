@@ -9,7 +9,6 @@ and type (``5`` is not ``5.0``; defaults count as written out).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from octopus_cli.calls import Outcome, OutcomeKind, parse_calls
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet
 from octopus_cli.runtime import Answer
-from octopus_cli.train.data import Example, bind_arguments, same_values
+from octopus_cli.train.data import Example, bind_arguments, read_jsonl, same_values
 
 
 class Category(StrEnum):
@@ -210,20 +209,8 @@ def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[s
 
 def read_scored(path: Path) -> dict[int, dict[str, Any]]:
     """The lines of an earlier ``octopus eval`` output, by data line number."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"scored file not found: {path}") from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
     earlier: dict[int, dict[str, Any]] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not a JSON object ({exc.msg})") from None
+    for number, record in read_jsonl(path, "scored file"):
         if not (
             isinstance(record, dict)
             and isinstance(record.get("line"), int)
@@ -258,9 +245,9 @@ def compare_scored(
     """Answers that went from wrong to right (fixed) and right to wrong (broken).
 
     Two training runs can differ on many lines while their accuracies differ little, so
-    these counts say more about a change than the two accuracies do.
+    these counts say more about a change than the two accuracies do. The lines must have
+    passed :func:`check_same_data` (before the model ran).
     """
-    check_same_data([line.example for line in scored], earlier, source)
     changes = []
     before_correct = 0
     for line in scored:
