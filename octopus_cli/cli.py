@@ -94,6 +94,7 @@ def root(
 
 def _register() -> None:
     from octopus_cli.commands.ask import ask
+    from octopus_cli.commands.average import average_command
     from octopus_cli.commands.bench import bench_command
     from octopus_cli.commands.convert import convert_command
     from octopus_cli.commands.data import data_command
@@ -111,6 +112,7 @@ def _register() -> None:
     app.command("data")(data_command)
     app.command("eval")(eval_command)
     app.command("train")(train_command)
+    app.command("average")(average_command)
     app.command("bench")(bench_command)
     for typer_app in (app, models_app):
         for info in typer_app.registered_commands:

@@ -18,6 +18,7 @@ import gguf
 import llama_cpp
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from octopus_cli.assemble import (
     ADAPTER_FILE,
@@ -32,6 +33,7 @@ from octopus_cli.assemble import (
     resolve_function_set,
 )
 from octopus_cli.calls import OutcomeKind
+from octopus_cli.cli import app
 from octopus_cli.convert import convert_checkpoint
 from octopus_cli.convert.safetensors import read_header, write_safetensors
 from octopus_cli.errors import ConversionError
@@ -527,3 +529,61 @@ def test_custom_function_set_beside_the_artifact(
     edit_manifest(artifact, lora__targets="all-linear")  # peft's shorthand is understood
     out = assemble_model(artifact, tmp_path / "m.gguf", base=bases["f32"], quant="f32")
     assert gguf.GGUFReader(out).fields["octopus.function_set"].contents() == "custom"
+
+
+# -- averaged runs (octopus average) ----------------------------------------------------------
+
+
+def test_average_of_runs_assembles_to_the_mean_of_their_changes(
+    tmp_path: Path, bases: dict[str, Path]
+) -> None:
+    base = bases["f32"]
+    runs = [write_artifact(tmp_path / f"run{seed}", base, seed=seed) for seed in range(3)]
+    result = CliRunner().invoke(app, ["average", *map(str, runs), "--out", str(tmp_path / "avg")])
+    assert result.exit_code == 0, result.output
+    assert "averaged 3 runs" in result.output and "LoRA rank 12" in result.output
+    manifest = json.loads((tmp_path / "avg" / MANIFEST_FILE).read_text())
+    assert manifest["lora"]["r"] == 3 * R and manifest["lora"]["scale"] == 1.0
+    assert [run["data"]["seed"] for run in manifest["averaged_from"]] == [0, 1, 2]
+
+    out = assemble_model(tmp_path / "avg", tmp_path / "avg.gguf", base=base, quant="f32")
+    adapters = [{n: e.read_f32() for n, e in read_header(r / ADAPTER_FILE).items()} for r in runs]
+    before, after = read_tensors(base), read_tensors(out)
+    worst = 0.0
+    for name, weights in before.items():
+        expected = weights.astype(np.float32)
+        if f"{name}.lora_a" in adapters[0]:
+            deltas = [a[f"{name}.lora_b"] @ a[f"{name}.lora_a"] * SCALE for a in adapters]
+            expected = expected + np.mean(deltas, axis=0)
+        if name == "token_embd.weight":
+            expected = np.concatenate([expected, np.mean([a[NEW_ROWS] for a in adapters], axis=0)])
+        worst = max(worst, float(np.abs(after[name] - expected).max()))
+    assert worst <= 2e-3  # the scaled factors are stored in float16 again
+
+
+def test_average_refuses_runs_of_another_base_or_token_list(
+    tmp_path: Path, bases: dict[str, Path]
+) -> None:
+    first = write_artifact(tmp_path / "a", bases["f32"])
+    other_base = write_artifact(tmp_path / "b", bases["q8_0"], seed=1)
+    fewer_tokens = write_artifact(tmp_path / "c", bases["f32"], seed=2)
+    manifest = json.loads((fewer_tokens / MANIFEST_FILE).read_text())
+    edit_manifest(fewer_tokens, added_tokens=manifest["added_tokens"][:-1])
+    for other, what in ((other_base, "base model"), (fewer_tokens, "added tokens")):
+        out = tmp_path / "avg"
+        result = CliRunner().invoke(app, ["average", str(first), str(other), "--out", str(out)])
+        assert result.exit_code == 7, result.output
+        assert f"differ in their {what}" in result.output
+        assert not out.exists()
+
+
+def test_average_needs_two_runs_and_a_new_directory(tmp_path: Path, bases: dict[str, Path]) -> None:
+    first = write_artifact(tmp_path / "a", bases["f32"])
+    second = write_artifact(tmp_path / "b", bases["f32"], seed=1)
+    before = (first / ADAPTER_FILE).read_bytes()
+    alone = CliRunner().invoke(app, ["average", str(first), "--out", str(tmp_path / "avg")])
+    assert alone.exit_code == 2 and "two or more" in alone.output
+    onto = CliRunner().invoke(app, ["average", str(first), str(second), "--out", str(first)])
+    assert onto.exit_code == 7 and "is one of the runs" in onto.output
+    assert (first / ADAPTER_FILE).read_bytes() == before
+    assert not (tmp_path / "avg").exists()

@@ -922,7 +922,7 @@ def run_training(
     import torch
 
     out, base = Path(out), Path(base)
-    _check_writable_target(out)
+    check_writable_target(out)
     saved = checkpoint_path(out)
     if resume and not saved.is_file():
         raise TrainingError(
@@ -934,7 +934,7 @@ def run_training(
             hint="add --resume to go on from it, or delete it to start over",
         )
     if save_merged is not None:
-        _check_writable_target(Path(save_merged), kind="merged model directory")
+        check_writable_target(Path(save_merged), kind="merged model directory")
     if train_examples is None:
         train, heldout = build_dataset(
             function_set,
@@ -1115,7 +1115,7 @@ def build_manifest(
     }
 
 
-def _check_writable_target(path: Path, kind: str = "artifact directory") -> None:
+def check_writable_target(path: Path, kind: str = "artifact directory") -> None:
     """Refuse to replace a directory that is not ours (a previous artifact may be replaced)."""
     if path.exists() and not path.is_dir():
         raise TrainingError(f"{path} exists and is not a directory")
@@ -1128,7 +1128,7 @@ def _check_writable_target(path: Path, kind: str = "artifact directory") -> None
 
 
 @contextlib.contextmanager
-def _atomic_directory(target: Path) -> Iterator[Path]:
+def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temp directory beside ``target``; on success it replaces ``target``.
 
     A failed or interrupted run leaves the old directory (or nothing) in place.
@@ -1160,11 +1160,17 @@ def _publish_permissions(directory: Path) -> None:
 
 
 def write_artifact(out: Path, tensors: dict[str, Any], manifest: dict[str, Any]) -> None:
-    """adapter.safetensors and manifest.json, appearing together or not at all."""
-    from safetensors.torch import save_file
+    """adapter.safetensors and manifest.json, appearing together or not at all.
 
-    with _atomic_directory(out) as temporary:
-        save_file(tensors, str(temporary / ADAPTER_FILE), metadata={"format": str(ARTIFACT_FORMAT)})
+    ``tensors`` holds CPU torch tensors (training) or numpy arrays (averaging runs).
+    """
+    import numpy as np
+
+    from octopus_cli.convert.safetensors import write_safetensors
+
+    arrays = {name: t if isinstance(t, np.ndarray) else t.numpy() for name, t in tensors.items()}
+    with atomic_directory(out) as temporary:
+        write_safetensors(temporary / ADAPTER_FILE, arrays, "F16")
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         (temporary / MANIFEST_FILE).write_text(text, encoding="utf-8")
 
@@ -1201,6 +1207,6 @@ def write_merged_model(
         embed[base_vocab:] = new_rows.float().to(embed.device)
     model.tie_weights()
     model.to("cpu")
-    with _atomic_directory(target) as temporary:
+    with atomic_directory(target) as temporary:
         model.save_pretrained(temporary)
         tokenizer.save_pretrained(temporary)
