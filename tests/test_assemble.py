@@ -587,3 +587,25 @@ def test_average_needs_two_runs_and_a_new_directory(tmp_path: Path, bases: dict[
     assert onto.exit_code == 7 and "is one of the runs" in onto.output
     assert (first / ADAPTER_FILE).read_bytes() == before
     assert not (tmp_path / "avg").exists()
+
+
+def test_average_with_rank_keeps_the_best_approximation(
+    tmp_path: Path, bases: dict[str, Path]
+) -> None:
+    runs = [write_artifact(tmp_path / f"run{seed}", bases["f32"], seed=seed) for seed in range(2)]
+    out = tmp_path / "avg"
+    args = ["average", *map(str, runs), "--rank", str(R), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / MANIFEST_FILE).read_text())["lora"]["r"] == R
+    adapters = [{n: e.read_f32() for n, e in read_header(r / ADAPTER_FILE).items()} for r in runs]
+    cut = {n: e.read_f32() for n, e in read_header(out / ADAPTER_FILE).items()}
+    assert cut[NEW_ROWS].shape == adapters[0][NEW_ROWS].shape
+    for name in (n.removesuffix(".lora_a") for n in cut if n.endswith(".lora_a")):
+        assert cut[f"{name}.lora_a"].shape == adapters[0][f"{name}.lora_a"].shape
+        mean = np.mean([a[f"{name}.lora_b"] @ a[f"{name}.lora_a"] * SCALE for a in adapters], 0)
+        u, sigma, vt = np.linalg.svd(mean)
+        best = (u[:, :R] * sigma[:R]) @ vt[:R]  # Eckart-Young: the closest rank-R matrix
+        got = cut[f"{name}.lora_b"] @ cut[f"{name}.lora_a"]
+        assert np.abs(got - best).max() <= 2e-3 * np.abs(best).max(), name
+        assert not np.allclose(got, mean, atol=1e-2)  # rank 2R cut to R really drops something
