@@ -12,26 +12,20 @@ from typing import Annotated
 
 import typer
 
+from octopus_cli.commands import options as opt
+
 
 def average_command(
     runs: Annotated[
         list[Path],
         typer.Argument(
             help="Artifact directories written by octopus train (two or more).",
+            metavar="RUN",
             file_okay=False,
             show_default=False,
         ),
     ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            file_okay=False,
-            help="Where the averaged artifact goes (a previous artifact there is replaced).",
-            show_default=False,
-        ),
-    ],
+    out: opt.ArtifactOutOption,
     rank: Annotated[
         int | None,
         typer.Option(
@@ -42,9 +36,7 @@ def average_command(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the manifest as JSON instead of a summary.")
-    ] = False,
+    as_json: opt.ManifestJsonOption = False,
 ) -> None:
     """Average the weight changes of several training runs into one artifact.
 

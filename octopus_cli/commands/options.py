@@ -1,4 +1,4 @@
-"""Options shared by the commands that load a model (``ask``, ``repl``)."""
+"""Options shared by several commands (``ask``, ``repl``, ``eval``; ``train``, ``average``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,20 @@ from octopus_cli.session import CallerOptions
 if TYPE_CHECKING:
     from octopus_cli.functions import FunctionSet
 
+ArtifactOutOption = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        "-o",
+        file_okay=False,
+        help="Artifact directory: adapter.safetensors (LoRA + new token rows) and "
+        "manifest.json. A previous artifact there is replaced when the run succeeds.",
+        show_default=False,
+    ),
+]
+ManifestJsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the manifest as JSON instead of a summary.")
+]
 ModelOption = Annotated[
     str | None,
     typer.Option(

@@ -22,17 +22,7 @@ from octopus_cli.functions import load_function_set
 
 
 def train_command(
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out",
-            "-o",
-            file_okay=False,
-            help="Artifact directory: adapter.safetensors (LoRA + new token rows) and "
-            "manifest.json. A previous artifact there is replaced when the run succeeds.",
-            show_default=False,
-        ),
-    ],
+    out: opt.ArtifactOutOption,
     functions: FunctionsOption = None,
     base: Annotated[
         Path | None,
@@ -97,9 +87,7 @@ def train_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar; the summary is still printed.")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the manifest as JSON instead of a summary.")
-    ] = False,
+    as_json: opt.ManifestJsonOption = False,
 ) -> None:
     """Fine-tune a Gemma 3 base with functional tokens (Octopus v2) and LoRA.
 
