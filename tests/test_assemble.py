@@ -544,6 +544,7 @@ def test_average_of_runs_assembles_to_the_mean_of_their_changes(
     assert "averaged 3 runs" in result.output and "LoRA rank 12" in result.output
     manifest = json.loads((tmp_path / "avg" / MANIFEST_FILE).read_text())
     assert manifest["lora"]["r"] == 3 * R and manifest["lora"]["scale"] == 1.0
+    assert manifest["average"] == {"runs": 3, "exact": True}
     assert [run["data"]["seed"] for run in manifest["averaged_from"]] == [0, 1, 2]
 
     out = assemble_model(tmp_path / "avg", tmp_path / "avg.gguf", base=base, quant="f32")
@@ -597,7 +598,8 @@ def test_average_with_rank_keeps_the_best_approximation(
     args = ["average", *map(str, runs), "--rank", str(R), "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert json.loads((out / MANIFEST_FILE).read_text())["lora"]["r"] == R
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert manifest["lora"]["r"] == R and manifest["average"] == {"runs": 2, "exact": False}
     adapters = [{n: e.read_f32() for n, e in read_header(r / ADAPTER_FILE).items()} for r in runs]
     cut = {n: e.read_f32() for n, e in read_header(out / ADAPTER_FILE).items()}
     assert cut[NEW_ROWS].shape == adapters[0][NEW_ROWS].shape

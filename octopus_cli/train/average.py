@@ -158,7 +158,8 @@ def averaged_manifest(runs: Sequence[Artifact], rank: int | None = None) -> dict
             "scale": 1.0,
             "targets": list(runs[0].manifest.lora_targets),
         },
-        # Each run as it was trained: enough to retrain it (data seed, counts, steps).
+        # How the runs were combined, then each run as it was trained (enough to retrain it).
+        "average": {"runs": len(runs), "exact": rank == summed},
         "averaged_from": [
             {
                 "lora": run.manifest.raw["lora"],
