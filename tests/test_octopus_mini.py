@@ -13,11 +13,12 @@ import pytest
 OCTOPUS = str(Path(sys.executable).with_name("octopus"))
 DATA = Path(__file__).parent / "data"
 # (file, lines, accuracy floor). Measured for the shipped models/octopus-mini (its manifest's
-# metrics): 59/60 (98.3 %) on the fresh queries, 228/240 (95.0 %) on the independent ones;
-# with --free-values (no copy rules) 58/60 and 223/240, both under these floors.
+# metrics): 59/60 (98.3 %) on the fresh queries, 233/240 (97.1 %) on the independent ones;
+# with --free-values (no copy rules) 230/240, under the independent floor. Each training run
+# alone (seed 0, seed 1) scored 228/240, under it too.
 QUERY_SETS = {
     "fresh": (DATA / "fresh_queries.jsonl", 60, 0.975),
-    "independent": (DATA / "independent_queries.jsonl", 240, 0.94),
+    "independent": (DATA / "independent_queries.jsonl", 240, 0.96),
 }
 
 
