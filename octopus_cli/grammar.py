@@ -236,9 +236,27 @@ def _without_stray_bracket(number: str) -> str:
     return number
 
 
+_APOSTROPHES = frozenset("'\u2019")
+
+
+def _in_word(text: str, i: int) -> bool:
+    """Whether ``text[i]`` belongs to a word: a letter or digit, or an apostrophe between
+    letters (O'Connor, Xi'an, don't), except a possessive 's ("Sarah's phone" may give
+    'Sarah')."""
+    char = text[i]
+    if char.isalnum():
+        return True
+    if char not in _APOSTROPHES or not 0 < i < len(text) - 1:
+        return False
+    if not (text[i - 1].isalpha() and text[i + 1].isalpha()):
+        return False
+    possessive = text[i + 1] in "sS" and not text[i + 2 : i + 3].isalnum()
+    return not possessive
+
+
 def _joined(text: str, i: int) -> bool:
-    """Whether position ``i`` falls inside a run of letters and digits (a word's middle)."""
-    return 0 < i < len(text) and text[i - 1].isalnum() and text[i].isalnum()
+    """Whether position ``i`` falls inside a word (between two of its characters)."""
+    return 0 < i < len(text) and _in_word(text, i - 1) and _in_word(text, i)
 
 
 _HARD_BREAKS = frozenset("\n\r")  # a copied value stays within one line of the query

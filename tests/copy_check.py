@@ -20,8 +20,18 @@ def is_copied(value: str, param: Parameter, query: str) -> bool:
         end = start + len(value)
         if not query.startswith(value, start):
             continue
-        cut_start = start > 0 and query[start - 1].isalnum() and value[0].isalnum()
-        cut_end = end < len(query) and query[end].isalnum() and value[-1].isalnum()
+        cut_start = start > 0 and _wordy(query, start - 1) and _wordy(query, start)
+        cut_end = end < len(query) and _wordy(query, end - 1) and _wordy(query, end)
         if not (cut_start or cut_end or value[0].isspace() or value[-1].isspace()):
             return True
     return False
+
+
+def _wordy(text: str, i: int) -> bool:
+    """A letter, a digit, or an apostrophe with letters on both sides that is not a
+    possessive 's (O'Connor is one word; "Sarah's" may be cut to Sarah)."""
+    if text[i].isalnum():
+        return True
+    letters_around = 0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()
+    possessive = text[i + 1 : i + 2] in ("s", "S") and not text[i + 2 : i + 3].isalnum()
+    return text[i] in "'\u2019" and letters_around and not possessive

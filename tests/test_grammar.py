@@ -99,6 +99,21 @@ CASES = [
         "('Tariq', '475 555 882')",
         False,
     ),
+    # An apostrophe between letters is inside the word: a name is not cut at it...
+    (
+        "text Siobhan O'Connor saying see you at the pub",
+        "send_text_message",
+        "('Siobhan O\\'Connor', 'see you at the pub')",
+        True,
+    ),
+    (
+        "text Siobhan O'Connor saying see you at the pub",
+        "send_text_message",
+        "('Siobhan O', 'see you at the pub')",
+        False,
+    ),
+    # ... but a possessive 's may be left out.
+    ("text Sarah's phone saying hi", "send_text_message", "('Sarah', 'hi')", True),
     # No number in the query: the phone format alone.
     ("call the office", "make_phone_call", "('555-0100')", True),
     (
