@@ -578,6 +578,28 @@ def test_average_refuses_runs_of_another_base_or_token_list(
         assert not out.exists()
 
 
+@pytest.mark.parametrize("edit", ["copy-rules", "default"])
+def test_average_compares_the_runs_function_sets_by_signature(
+    tmp_path: Path, bases: dict[str, Path], edit: str
+) -> None:
+    """A run trained on the same set without its copy marks averages; another default not."""
+    change, same_signatures = SET_EDITS[edit]
+    first = write_artifact(tmp_path / "a", bases["f32"])
+    other = write_artifact(tmp_path / "b", bases["f32"], seed=1)
+    path = other / "custom.toml"
+    path.write_text(change(builtin_path("android").read_text()))
+    edit_manifest(
+        other, function_set={"name": "android", "sha256": sha256(path), "path": str(path)}
+    )
+    out = tmp_path / "avg"
+    result = CliRunner().invoke(app, ["average", str(first), str(other), "--out", str(out)])
+    if same_signatures:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 7 and "differ in their function set" in result.output
+        assert not out.exists()
+
+
 def test_average_needs_two_runs_and_a_new_directory(tmp_path: Path, bases: dict[str, Path]) -> None:
     first = write_artifact(tmp_path / "a", bases["f32"])
     second = write_artifact(tmp_path / "b", bases["f32"], seed=1)

@@ -1,7 +1,7 @@
 """``octopus average``: one artifact from several training runs (a uniform model soup).
 
 Registered by the CLI as ``octopus average``. The work is in
-:mod:`octopus_cli.train.average` (numpy and safetensors, no torch).
+:mod:`octopus_cli.train.average` (numpy only, no torch).
 """
 
 from __future__ import annotations

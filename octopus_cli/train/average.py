@@ -25,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from octopus_cli.assemble import NEW_ROWS, Artifact, ArtifactError, load_artifact
+from octopus_cli.assemble import (
+    NEW_ROWS,
+    Artifact,
+    ArtifactError,
+    load_artifact,
+    resolve_function_set,
+)
 from octopus_cli.errors import ExitCode
 from octopus_cli.train.trainer import (
     ARTIFACT_FORMAT,
@@ -37,9 +43,6 @@ from octopus_cli.train.trainer import (
 _SAME_IN_EVERY_RUN = {
     "base model (sha256)": lambda m: m.base_sha256,
     "added tokens": lambda m: m.added_tokens,
-    # The signatures' digest where both runs record it: a function set file that only
-    # gained comments or copy marks still trains the same tokens and calls.
-    "function set": lambda m: m.function_set_signature_sha256 or m.function_set_sha256,
     "LoRA targets": lambda m: m.lora_targets,
 }
 
@@ -58,13 +61,22 @@ def check_compatible(runs: Sequence[Artifact]) -> None:
             hint="name two or more artifact directories written by octopus train",
         )
     first = runs[0]
+    # Each run's set found and checked as assembly does it; then the same signatures: a
+    # set file that only gained comments or copy marks still trains the same calls.
+    signature = resolve_function_set(first).signature_sha256()
     for run in runs[1:]:
-        for what, key in _SAME_IN_EVERY_RUN.items():
-            if key(run.manifest) != key(first.manifest):
-                raise AverageError(
-                    f"{run.directory} and {first.directory} differ in their {what}",
-                    hint="only runs of the same base model and function set can be averaged",
-                )
+        differences = [
+            what
+            for what, key in _SAME_IN_EVERY_RUN.items()
+            if key(run.manifest) != key(first.manifest)
+        ]
+        if resolve_function_set(run).signature_sha256() != signature:
+            differences.append("function set")
+        if differences:
+            raise AverageError(
+                f"{run.directory} and {first.directory} differ in their {differences[0]}",
+                hint="only runs of the same base model and function set can be averaged",
+            )
         if set(run.tensors) != set(first.tensors):
             odd = sorted(set(run.tensors) ^ set(first.tensors))
             raise AverageError(
