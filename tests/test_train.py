@@ -504,3 +504,16 @@ def test_real_gemma3_gguf_ids_line_up(gemma3_model: Path, android: FunctionSet) 
     for example, enc in zip(examples, encoded, strict=True):
         prompt = llm.tokenize(build_prompt(example.query).encode(), add_bos=True, special=True)
         assert list(enc.ids[: enc.prompt_length]) == prompt, example.query
+
+
+def test_parity_script_names_a_query_line_it_cannot_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from octopus_cli.train import parity
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"query": "take a selfie"}\n\n{"function": "take_a_photo"}\n')
+    with pytest.raises(SystemExit) as stopped:
+        parity.main([str(tmp_path), str(tmp_path / "model.gguf"), str(queries)])
+    assert stopped.value.code == 2
+    assert 'queries.jsonl:3: no "query" string' in capsys.readouterr().err

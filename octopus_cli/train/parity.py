@@ -19,8 +19,10 @@ import sys
 from pathlib import Path
 
 from octopus_cli.calls import parse_output
+from octopus_cli.errors import InputError
 from octopus_cli.functions import load_function_set
 from octopus_cli.runtime import Runtime, build_prompt
+from octopus_cli.train.data import read_jsonl
 
 
 def compare(merged: Path, gguf: Path, queries: list[str], max_tokens: int = 64) -> dict:
@@ -104,9 +106,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("queries", type=Path)
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
-    lines = args.queries.read_text(encoding="utf-8").splitlines()
-    queries = [json.loads(line)["query"] for line in lines if line.strip()][: args.limit]
-    report = compare(args.merged, args.gguf, queries)
+    queries: list[str] = []
+    try:
+        for number, record in read_jsonl(args.queries, "query file"):
+            if not isinstance(record, dict) or not isinstance(record.get("query"), str):
+                parser.error(f'{args.queries}:{number}: no "query" string')
+            queries.append(record["query"])
+    except InputError as exc:
+        parser.error(str(exc))
+    report = compare(args.merged, args.gguf, queries[: args.limit])
     json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
     print()
 
