@@ -1128,7 +1128,7 @@ def check_writable_target(path: Path, kind: str = "artifact directory") -> None:
 
 
 @contextlib.contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
+def _atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temp directory beside ``target``; on success it replaces ``target``.
 
     A failed or interrupted run leaves the old directory (or nothing) in place.
@@ -1169,7 +1169,7 @@ def write_artifact(out: Path, tensors: dict[str, Any], manifest: dict[str, Any])
     from octopus_cli.convert.safetensors import write_safetensors
 
     arrays = {name: t if isinstance(t, np.ndarray) else t.numpy() for name, t in tensors.items()}
-    with atomic_directory(out) as temporary:
+    with _atomic_directory(out) as temporary:
         write_safetensors(temporary / ADAPTER_FILE, arrays, "F16")
         text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
         (temporary / MANIFEST_FILE).write_text(text, encoding="utf-8")
@@ -1207,6 +1207,6 @@ def write_merged_model(
         embed[base_vocab:] = new_rows.float().to(embed.device)
     model.tie_weights()
     model.to("cpu")
-    with atomic_directory(target) as temporary:
+    with _atomic_directory(target) as temporary:
         model.save_pretrained(temporary)
         tokenizer.save_pretrained(temporary)
