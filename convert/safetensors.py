@@ -198,7 +198,7 @@ def iter_row_chunks(entry: TensorEntry, max_bytes: int = 64 * 1024 * 1024) -> It
 
 
 def write_safetensors(path: Path, tensors: Mapping[str, np.ndarray], dtype: str = "F32") -> None:
-    """Write float arrays as a safetensors file (used by the test fixtures)."""
+    """Write float arrays as a safetensors file (training artifacts, averages, test fixtures)."""
     shapes = {name: tuple(array.shape) for name, array in tensors.items()}
     write_safetensors_streaming(path, shapes, lambda name: iter([tensors[name]]), dtype)
 
