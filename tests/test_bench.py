@@ -137,7 +137,8 @@ def test_bench_command_writes_its_files(tiny_pair: tuple[Path, Path], tmp_path: 
     out = tmp_path / "results"
     args = ["bench", "--model", str(gguf), "--queries", "2", "--b1-queries", "1"]
     args += ["--skip", "transformers", "--skip", "throughput", "--skip", "cold", "--out", str(out)]
-    result = CliRunner().invoke(app, args)
+    # Wide enough that a slow run's five-digit latencies cannot wrap a row label.
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "120"})
     assert result.exit_code == 0, result.output
     assert "b2 naive, stop id" in result.output
     assert "Targets" in result.output
