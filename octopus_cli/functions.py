@@ -37,9 +37,13 @@ def e164(number: str) -> str:
 
 
 DEFAULT_SET = "android"
-_PARAM_KEYS = {"name", "type", "choices", "default", "min", "max", "format", "copy", "description"}
+_PARAM_KEYS = {
+    "name", "type", "choices", "default", "min", "max", "format", "unit", "copy", "description"
+}  # fmt: skip
+# Units of a number that is a length of time (see Parameter.unit).
+TIME_UNITS = ("seconds", "minutes", "hours")
 # Formats whose values are copied from the query as found there (see Parameter.copy).
-COPYABLE_FORMATS = ("email", "phone")
+COPYABLE_FORMATS = ("email", "phone", "time24", "datetime")
 _FUNCTION_KEYS = {"token", "name", "description", "parameters", "irrelevant"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -56,9 +60,14 @@ class Parameter:
     minimum: float | None = None
     maximum: float | None = None
     format: str | None = None
+    unit: str | None = None
+    """For a number that is a length of time: what one counts (one of TIME_UNITS)."""
     copy: bool = False
     """The value is the user's own words: whole words of the query, or with a format, a
-    match of that format found in it. The decoding grammar keeps the model to those."""
+    match of that format found in it (for a time or datetime, a time the query names, on a
+    date it names, or that plus a duration it names; for a number with a unit, a figure of
+    the query or a length of time it names, in that unit). The decoding grammar keeps the
+    model to those."""
     description: str = ""
 
     @property
@@ -85,7 +94,7 @@ class Parameter:
         return None
 
     def trained_signature(self) -> tuple[Any, ...]:
-        """What a model learns of this parameter (everything but description and copy)."""
+        """What a model learns of this parameter (all but description, unit and copy)."""
         limits = (self.minimum, self.maximum, self.format)
         return (self.name, self.type, self.choices, self.has_default, self.default, *limits)
 
@@ -261,13 +270,19 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         raise FunctionSetError(
             f"{where}.{name}: format applies to str and is one of {', '.join(STRING_FORMATS)}"
         )
+    unit = entry.get("unit")
+    if unit is not None and (type_name not in ("int", "float") or unit not in TIME_UNITS):
+        raise FunctionSetError(
+            f"{where}.{name}: unit applies to int and float and is one of {', '.join(TIME_UNITS)}"
+        )
     copy = entry.get("copy", False)
     if not isinstance(copy, bool):
         raise FunctionSetError(f"{where}.{name}: copy must be true or false")
-    if copy and (type_name != "str" or "choices" in entry or fmt not in (None, *COPYABLE_FORMATS)):
+    copyable = (type_name == "str" and fmt in (None, *COPYABLE_FORMATS)) or unit is not None
+    if copy and (not copyable or "choices" in entry):
         raise FunctionSetError(
             f"{where}.{name}: copy applies to str without choices, with no format or one of "
-            + ", ".join(COPYABLE_FORMATS)
+            f"{', '.join(COPYABLE_FORMATS)}, and to int and float with a unit"
         )
     choices = entry.get("choices")
     if choices is not None:
@@ -283,6 +298,7 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         minimum=entry.get("min"),
         maximum=entry.get("max"),
         format=fmt,
+        unit=unit,
         copy=copy,
         description=str(entry.get("description", "")),
     )

@@ -13,9 +13,11 @@ Every repetition is bounded, so even a model with random weights finishes a call
 :func:`max_call_chars` characters.
 
 Given the query, a parameter marked ``copy`` may only take the user's own words: a run of
-whole words of the query (never a piece of a word), or for an email or phone parameter a
+whole words of the query (never a piece of a word), or for a parameter with a format a
 match of that format found in the query (a phone number given with its country code also
-in E.164). The model still chooses the words; it cannot misspell or invent them.
+in E.164; a time or datetime the query names, or that plus a duration it names, so "at
+12:36 pm for an hour and a half" offers 12:36 and 14:06). The model still chooses the
+words; it cannot misspell or invent them, nor add up times wrongly.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import re
 from collections.abc import Mapping
 
 from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter, e164
+from octopus_cli.timewords import amounts_in, datetime_values, time24_values
 
 MAX_STRING_CHARS = 128
 MAX_PARALLEL_CALLS = 3
@@ -207,10 +210,15 @@ def format_matches(text: str, fmt: str) -> list[str]:
 
     A phone number is offered as written and, when it starts with a country code, in E.164
     ("+44 20 7946 0958" -> "+442079460958"); any run of its digit groups is offered too, as
-    a number may stand next to other figures.
+    a number may stand next to other figures. Times and datetimes are read as people write
+    them (see :mod:`octopus_cli.timewords`).
     """
     found: list[str] = []
-    if fmt == "email":
+    if fmt == "time24":
+        found = time24_values(text)
+    elif fmt == "datetime":
+        found = datetime_values(text)
+    elif fmt == "email":
         found = [m.group() for m in _EMAIL_IN_TEXT.finditer(text)]
     elif fmt == "phone":
         for run in _PHONE_RUN.finditer(text):
@@ -272,7 +280,9 @@ class _Copying:
         self._spans_built = False
 
     def value_rule(self, param: Parameter) -> str:
-        if param.format is None:
+        if param.unit is not None:
+            value = self._amounts(param)
+        elif param.format is None:
             span = self._spans()
             value = f'"\'" {span} "\'"' if span else None
         else:
@@ -281,8 +291,22 @@ class _Copying:
         if value is None:  # nothing to copy: typed as usual, and validation has the last word
             return _value_rule(param)
         if param.has_default:
-            value = f"{_literal(quoted(param.default))} | {value}"
+            default = param.default
+            written = quoted(default) if isinstance(default, str) else repr(default)
+            value = f"{_literal(written)} | {value}"
         return value
+
+    def _amounts(self, param: Parameter) -> str | None:
+        """The figures and lengths of time of the query, in the parameter's unit and type."""
+        assert param.unit is not None
+        values = []
+        for amount in amounts_in(self.query, param.unit):
+            if param.type == "int" and not amount.is_integer():
+                continue
+            value = int(amount) if param.type == "int" else amount
+            if param.problem(value) is None:
+                values.append(_literal(repr(value)))
+        return " | ".join(values) if values else None
 
     def _spans(self) -> str | None:
         """A rule for any run of whole words of the query; None if it has no words."""

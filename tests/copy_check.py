@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from octopus_cli.functions import Parameter
 from octopus_cli.grammar import format_matches
+from octopus_cli.timewords import amounts_in
 
 
-def is_copied(value: str, param: Parameter, query: str) -> bool:
+def is_copied(value: Any, param: Parameter, query: str) -> bool:
     """Whether ``value`` is the query's own words, as a ``copy`` parameter must be."""
     if param.has_default and value == param.default:
         return True
+    if param.unit is not None:  # a figure of the query, or a length of time it names
+        amounts = amounts_in(query, param.unit)
+        offered = [a for a in amounts if param.type == "float" or a.is_integer()]
+        offered = [a for a in offered if param.problem(param.python_type(a)) is None]
+        return value in offered or not offered
     if param.format is not None:
         return value in format_matches(query, param.format) or not format_matches(
             query, param.format

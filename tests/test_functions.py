@@ -105,8 +105,18 @@ parameters = [{ name = "on", type = "bool" }]
         ),
         (
             "[[function]]\ntoken = 0\nname = 'a'\n"
-            "parameters = [{name='x', type='str', format='time24', copy=true}]",
+            "parameters = [{name='x', type='str', format='language', copy=true}]",
             "copy applies to str",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='str', unit='seconds'}]",
+            "unit applies to int and float",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='int', unit='days'}]",
+            "unit applies to int and float",
         ),
         (
             "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='str', copy=1}]",

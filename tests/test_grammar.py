@@ -50,6 +50,7 @@ def accepts(caller: FunctionCaller, query: str, function: str, arguments: str) -
 
 
 YOUTUBE = "can you pull up origami crane on youtube?"
+CALENDAR = "add Demo on March 6, 2026 at 12:36 pm for an hour and a half"
 CASES = [
     (YOUTUBE, "search_youtube_videos", "('origami crane')", True),
     (YOUTUBE, "search_youtube_videos", "('origami crane on youtube?')", True),
@@ -78,8 +79,38 @@ CASES = [
     ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'alarm')", True),
     ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'wake')", True),
     ("wake me up at 6:45", "set_timer_alarm", "('06:45', 'snooze')", False),
-    # Only parameters marked copy are held: the time is converted, not copied.
+    # A time is one the query names, without am or pm either way...
     ("wake me up at 6:45", "set_timer_alarm", "('18:45')", True),
+    ("wake me up at 6:45 am", "set_timer_alarm", "('18:45')", False),
+    ("wake me up at quarter to 7 in the morning", "set_timer_alarm", "('06:45')", True),
+    ("wake me up at quarter to 7 in the morning", "set_timer_alarm", "('07:45')", False),
+    # ...and a datetime one on a date the query names, or that plus a length of time it names.
+    (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-12-36', '2026-03-06-14-06')", True),
+    (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-12-36', '2026-03-06-13-36')", False),
+    (CALENDAR, "create_calendar_event", "('Demo', '2026-03-07-12-36', '2026-03-07-14-06')", False),
+    # Nothing to read: typed as usual.
+    ("wake me up early", "set_timer_alarm", "('05:10')", True),
+    # A length of time in the parameter's unit, any other figure of the query, or the default.
+    (
+        "pair with my earbuds and wait up to 3 minutes",
+        "connect_to_bluetooth_device",
+        "('earbuds', 180)",
+        True,
+    ),
+    (
+        "pair with my earbuds and wait up to 3 minutes",
+        "connect_to_bluetooth_device",
+        "('earbuds', 3)",
+        False,
+    ),
+    (
+        "pair with my earbuds and wait up to 3 minutes",
+        "connect_to_bluetooth_device",
+        "('earbuds')",
+        True,
+    ),
+    ("pair with my earbuds, timeout 45", "connect_to_bluetooth_device", "('earbuds', 45)", True),
+    ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds', 45)", True),
     # Phone numbers: as written, or in E.164 when given with a country code.
     ("call +44 20 7946 0958 now", "make_phone_call", "('+442079460958')", True),
     ("call +44 20 7946 0958 now", "make_phone_call", "('+44 20 7946 0958')", True),

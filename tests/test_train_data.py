@@ -17,6 +17,7 @@ from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.grammar import format_matches
+from octopus_cli.timewords import amounts_in
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
     HELDOUT,
@@ -199,11 +200,15 @@ def test_copied_values_appear_verbatim_and_fit_the_grammar(
             if not param.copy:
                 continue
             value = e.arguments[param.name]
-            if param.format is not None:  # an address or number found in the query
+            if param.unit is not None:  # the default, or a figure or length of time named
+                offered = amounts_in(e.query, param.unit)
+                assert value == param.default or value in offered, (e.query, value)
+            elif param.format is not None:  # an address, number or time found in the query
                 assert value in format_matches(e.query, param.format), (e.query, value)
+                assert len(value) <= 128  # the grammar's longest string
             else:  # the default, or whole words of the query as written
                 assert is_copied(value, param, e.query), (e.query, param.name, value)
-            assert len(value) <= 128  # the grammar's longest string
+                assert len(value) <= 128
             checked += 1
     assert checked > len(examples) // 2
     whole = {
