@@ -16,8 +16,9 @@ Given the query, a parameter marked ``copy`` may only take the user's own words:
 whole words of the query (never a piece of a word), or for a parameter with a format a
 match of that format found in the query (a phone number given with its country code also
 in E.164; a time or datetime the query names, or that plus a duration it names, so "at
-12:36 pm for an hour and a half" offers 12:36 and 14:06). The model still chooses the
-words; it cannot misspell or invent them, nor add up times wrongly.
+12:36 pm for an hour and a half" offers 12:36 and 14:06); for a number with a time ``unit``
+a length of time the query names, in that unit, or another figure of it. The model still
+chooses; it cannot misspell or invent words, nor add up times wrongly.
 """
 
 from __future__ import annotations

@@ -24,20 +24,20 @@ _SMALL_NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty"
 ).split()
-_TENS = dict(
-    zip(
-        "twenty thirty forty fifty sixty seventy eighty ninety".split(),
-        range(20, 100, 10),
-        strict=True,
-    )
-)
-NUMBER_WORDS: dict[str, int] = {w: n for n, w in enumerate(_SMALL_NUMBERS)} | _TENS
-for _tens, _value in _TENS.items():  # "twenty-five", "forty five"
-    for _unit_word in _SMALL_NUMBERS[1:10]:
-        for _sep in ("-", " "):
-            NUMBER_WORDS[f"{_tens}{_sep}{_unit_word}"] = _value + NUMBER_WORDS[_unit_word]
-NUMBER_WORDS |= {"a": 1, "an": 1, "a couple of": 2, "a few": 3}
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
 
+
+def _number_words() -> dict[str, int]:
+    """ "one" to "ninety-nine" (also "forty five"), and the "a" of "a minute"."""
+    words = {word: n for n, word in enumerate(_SMALL_NUMBERS)}
+    for tens, word in enumerate(_TENS, start=2):
+        words[word] = 10 * tens
+        for unit in _SMALL_NUMBERS[1:10]:
+            words[f"{word}-{unit}"] = words[f"{word} {unit}"] = 10 * tens + words[unit]
+    return words | {"a": 1, "an": 1, "a couple of": 2, "a few": 3}
+
+
+NUMBER_WORDS = _number_words()
 _WORD_ALTERNATION = "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len, reverse=True))
 _NUMBER = rf"(?:\d+(?:\.\d+)?|(?:{_WORD_ALTERNATION})\b)"
 _HOUR = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
