@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter, e164
 from octopus_cli.timewords import amounts_in, datetime_values, time24_values
@@ -71,6 +72,19 @@ def quoted(text: str) -> str:
     """``text`` as the single-quoted Python literal of a call, as training targets write it."""
     escaped = text.replace("\\", "\\\\").replace("'", "\\'")
     return "'" + escaped.replace("\n", "\\n").replace("\t", "\\t") + "'"
+
+
+def format_value(value: Any) -> str:
+    """A Python literal the decoding grammar accepts: strings always single-quoted."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return quoted(value)
+    raise TypeError(f"cannot write {type(value).__name__} as a call argument")
 
 
 def _rule_name(*parts: str) -> str:
@@ -292,9 +306,7 @@ class _Copying:
         if value is None:  # nothing to copy: typed as usual, and validation has the last word
             return _value_rule(param)
         if param.has_default:
-            default = param.default
-            written = quoted(default) if isinstance(default, str) else repr(default)
-            value = f"{_literal(written)} | {value}"
+            value = f"{_literal(format_value(param.default))} | {value}"
         return value
 
     def _amounts(self, param: Parameter) -> str | None:
@@ -306,7 +318,7 @@ class _Copying:
                 continue
             value = int(amount) if param.type == "int" else amount
             if param.problem(value) is None:
-                values.append(_literal(repr(value)))
+                values.append(_literal(format_value(value)))
         return " | ".join(values) if values else None
 
     def _spans(self) -> str | None:

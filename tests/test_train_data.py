@@ -16,7 +16,7 @@ import pytest
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
-from octopus_cli.grammar import format_matches
+from octopus_cli.grammar import format_matches, format_value
 from octopus_cli.timewords import amounts_in
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
@@ -26,7 +26,6 @@ from octopus_cli.train.data import (
     build_dataset,
     check_example,
     date_phrases,
-    format_value,
     generate_examples,
     read_examples,
     same_values,

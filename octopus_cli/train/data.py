@@ -49,7 +49,7 @@ from octopus_cli.functions import (
     e164,
     load_function_set,
 )
-from octopus_cli.grammar import quoted
+from octopus_cli.grammar import format_value
 from octopus_cli.train import templates_android as T
 
 TRAIN, HELDOUT = "train", "heldout"
@@ -79,19 +79,6 @@ class Example:
             "arguments": self.arguments,
             "target": self.target,
         }
-
-
-def format_value(value: Any) -> str:
-    """A Python literal the decoding grammar accepts: strings always single-quoted."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return quoted(value)
-    raise TypeError(f"cannot write {type(value).__name__} as a call argument")
 
 
 def format_call(function_set: FunctionSet, spec: FunctionSpec, arguments: dict[str, Any]) -> str:
