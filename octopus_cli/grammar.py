@@ -293,6 +293,7 @@ class _Copying:
         self.rules: dict[str, str] = {}
         self._span_rule: str | None = None
         self._spans_built = False
+        self._matches: dict[str, list[str]] = {}
 
     def value_rule(self, param: Parameter) -> str:
         if param.unit is not None:
@@ -301,7 +302,9 @@ class _Copying:
             span = self._spans()
             value = f'"\'" {span} "\'"' if span else None
         else:
-            found = format_matches(self.query, param.format)
+            if param.format not in self._matches:  # read once: start and end time share it
+                self._matches[param.format] = format_matches(self.query, param.format)
+            found = self._matches[param.format]
             value = " | ".join(_literal(quoted(v)) for v in found) if found else None
         if value is None:  # nothing to copy: typed as usual, and validation has the last word
             return _value_rule(param)
