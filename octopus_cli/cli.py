@@ -153,7 +153,21 @@ def main() -> None:
     except BrokenPipeError:
         _silence_stdout()
         code = ExitCode.BROKEN_PIPE
+    except OSError as error:
+        # I/O that no command turned into an OctopusError, such as a full disk behind
+        # `> answers.txt` (also while printing --help): one line, not a traceback.
+        report_error(_io_error(error))
+        _silence_stdout()  # what is still buffered for stdout cannot fail again at exit
+        code = ExitCode.ERROR
     _exit(0 if code is None else code if isinstance(code, int) else 1)
+
+
+def _io_error(error: OSError) -> OctopusError:
+    where = f": {error.filename}" if error.filename else ""
+    return OctopusError(
+        f"input/output failed ({error.strerror or error}){where}",
+        hint="check free space and permissions where octopus reads and writes",
+    )
 
 
 def _silence_stdout() -> None:
@@ -170,4 +184,8 @@ def _exit(code: int) -> None:
     except (BrokenPipeError, ValueError):
         _silence_stdout()
         code = code or ExitCode.BROKEN_PIPE
+    except OSError as error:  # the last of the output could not be written (a full disk)
+        report_error(_io_error(error))
+        _silence_stdout()
+        code = code or ExitCode.ERROR
     sys.exit(code)

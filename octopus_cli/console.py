@@ -1,4 +1,4 @@
-"""The stderr console and the one place errors are printed."""
+"""The consoles, and the one place errors are printed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ from rich.markup import escape
 from octopus_cli.errors import OctopusError
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _StdoutConsole(Console):
+    """A stdout console that leaves a closed pipe to the CLI's one handler (exit 141).
+
+    Rich's own handler points stdout at /dev/null and exits 1, so `octopus ask Q | true`
+    would report a failure that did not happen.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+def out_console() -> Console:
+    """The console for answers, tables and summaries on stdout."""
+    return _StdoutConsole(highlight=False)
 
 
 def report_error(error: OctopusError) -> None:

@@ -63,6 +63,38 @@ def test_closed_stdout_ends_quietly(tiny_model: Path, octopus_home: Path) -> Non
     assert result.returncode == 141
 
 
+@pytest.mark.parametrize("command", ["functions", "ask"])
+def test_rendered_output_into_a_closed_pipe_exits_141(
+    command: str, tiny_model: Path, octopus_home: Path
+) -> None:
+    # Rich's own handler of a closed pipe exits 1; the tables and answers it prints must
+    # end as the JSON lines do (`octopus ask Q | true`).
+    args = f'ask --model "{tiny_model}" "take a selfie"' if command == "ask" else command
+    script = f'"{OCTOPUS}" {args} | true; exit ${{PIPESTATUS[0]}}'
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    result = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=120)
+    assert result.stderr == b"", result.stderr.decode()
+    assert result.returncode == 141
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args", [["ask", "--json", "take a selfie"], ["functions"], ["--help"]])
+def test_full_disk_gives_one_error_not_a_traceback(
+    args: list[str], tiny_model: Path, octopus_home: Path
+) -> None:
+    if args[0] == "ask":
+        args = [*args, "--model", str(tiny_model)]
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [OCTOPUS, *args], stdout=full, stderr=subprocess.PIPE, env=env, timeout=120
+        )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1
+    assert stderr.startswith("Error: input/output failed (No space left on device)"), stderr
+    assert len(stderr.strip().splitlines()) == 2  # the error and its hint
+
+
 def test_non_utf8_stdin_exits_7(tiny_model: Path, octopus_home: Path) -> None:
     result = run("ask", "-", "--model", str(tiny_model), input=b"\xff\xfe\xfd\n", home=octopus_home)
     assert result.returncode == 7

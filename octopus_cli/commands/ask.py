@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
-from rich.console import Console
 
 from octopus_cli import session
 from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS, BatchedCaller
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
-from octopus_cli.console import err_console
+from octopus_cli.console import err_console, out_console
 from octopus_cli.errors import ExitCode, HandlerError, InputError, OctopusError
 from octopus_cli.output import answer_to_dict, call_line, render_answer
 from octopus_cli.runtime import Answer, FunctionCaller
@@ -158,7 +157,7 @@ class _Asker:
             if answer.outcome.calls:
                 _write_line(sys.stdout, call_line(answer))
         elif not kind.is_failure:  # failures are reported once, as an error, below
-            render_answer(answer, Console(highlight=False))
+            render_answer(answer, out_console())
             for item in answer.extra.get("handlers", []):
                 verb = "ran" if item["ran"] else "would run"
                 err_console.print(f"[dim]{verb}:[/dim] {shlex.join(item['argv'])}", highlight=False)

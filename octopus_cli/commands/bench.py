@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from octopus_cli.batch import DEFAULT_SLOTS
 from octopus_cli.commands.options import ThreadsOption
-from octopus_cli.console import err_console
+from octopus_cli.console import err_console, out_console
 from octopus_cli.models import DEFAULT_MODEL, REGISTRY, artifact_dir, resolve_model
 
 if TYPE_CHECKING:
@@ -157,7 +156,7 @@ def bench_command(
         progress=lambda message: err_console.print(f"[dim]{message}[/dim]"),
     )
     results = run_suite(models, options)
-    report.render(results, Console(highlight=False))
+    report.render(results, out_console())
     out.mkdir(parents=True, exist_ok=True)
     report.write_json(results, out / "bench.json")
     report.write_plot(results, out / "bench.png")

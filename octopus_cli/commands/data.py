@@ -17,6 +17,7 @@ from rich.table import Table
 
 from octopus_cli.commands import options as opt
 from octopus_cli.commands.options import FunctionsOption
+from octopus_cli.console import out_console
 from octopus_cli.functions import FunctionSet, load_function_set
 
 if TYPE_CHECKING:  # the generator's templates are slow to import: only when used
@@ -115,7 +116,7 @@ def data_command(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
-        _render(report, Console(highlight=False))
+        _render(report, out_console())
 
 
 def dataset_report(

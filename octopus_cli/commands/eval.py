@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from octopus_cli import session
@@ -26,7 +25,7 @@ from octopus_cli.commands.options import (
     caller_options,
     loading_status,
 )
-from octopus_cli.console import err_console
+from octopus_cli.console import err_console, out_console
 from octopus_cli.errors import InputError
 from octopus_cli.functions import load_function_set
 
@@ -141,7 +140,7 @@ def eval_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    render_summary(summary, Console(highlight=False))
+    render_summary(summary, out_console())
     err_console.print(f"[dim]scored lines: {destination}[/dim]", highlight=False)
 
 

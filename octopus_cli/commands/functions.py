@@ -7,10 +7,10 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from octopus_cli.commands.options import FunctionsOption
+from octopus_cli.console import out_console
 from octopus_cli.functions import FunctionSet, load_function_set
 
 
@@ -66,4 +66,4 @@ def functions(
     if as_json:
         typer.echo(json.dumps(function_rows(function_set), indent=2))
     else:
-        Console().print(function_table(function_set))
+        out_console().print(function_table(function_set))

@@ -16,7 +16,7 @@ from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.commands.ask import confirm_argv
 from octopus_cli.commands.functions import function_table
-from octopus_cli.console import report_error
+from octopus_cli.console import out_console, report_error
 from octopus_cli.errors import OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
 
@@ -49,7 +49,7 @@ def repl(
 
       octopus repl --model ./my-octopus.Q4_K_M.gguf --run
     """
-    console = Console(highlight=False)
+    console = out_console()
     options = opt.caller_options(model, functions, grammar, gpu_layers, threads, free_values)
     with opt.loading_status(console):
         caller = session.open_caller(options)
