@@ -237,6 +237,10 @@ def _parse_function(entry: Any, where: str) -> FunctionSpec:
     if not isinstance(params, list):
         raise FunctionSetError(f"{where}: {name}.parameters must be a list")
     parameters = tuple(_parse_parameter(p, f"{where}: {name}") for p in params)
+    names = [p.name for p in parameters]
+    repeated = next((n for n in names if names.count(n) > 1), None)
+    if repeated is not None:  # the call's arguments would lose one of the values
+        raise FunctionSetError(f"{where}: {name}: parameter {repeated} is listed twice")
     seen_default = False
     for p in parameters:
         if seen_default and not p.has_default:
@@ -284,6 +288,12 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
             f"{where}.{name}: copy applies to str without choices, with no format or one of "
             f"{', '.join(COPYABLE_FORMATS)}, and to int and float with a unit"
         )
+    low, high = entry.get("min"), entry.get("max")
+    for limit in (low, high):
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float)):
+            raise FunctionSetError(f"{where}.{name}: min and max must be numbers")
+    if low is not None and high is not None and low > high:  # no value could satisfy both
+        raise FunctionSetError(f"{where}.{name}: min {low} is above max {high}")
     choices = entry.get("choices")
     if choices is not None:
         if not isinstance(choices, list) or not choices:

@@ -187,6 +187,17 @@ def test_eval_json_summary_limit_and_out(queue_outputs, tmp_path: Path) -> None:
     assert len(out.read_text().splitlines()) == 3
 
 
+def test_eval_refuses_to_write_its_scores_over_the_data(queue_outputs, tmp_path: Path) -> None:
+    caller = queue_outputs([])  # refused before the model answers anything
+    data = _write_lines(tmp_path / "set.jsonl", DATA)
+    before = data.read_bytes()
+    result = runner.invoke(app, ["eval", str(data), "--out", str(tmp_path / "." / "set.jsonl")])
+    assert result.exit_code == 7
+    assert "is the data file being scored" in result.stderr
+    assert data.read_bytes() == before
+    assert caller.queries == []
+
+
 def test_eval_summary_says_no_copying_for_a_set_that_marks_nothing_copy(
     queue_outputs, tmp_path: Path
 ) -> None:

@@ -122,6 +122,20 @@ parameters = [{ name = "on", type = "bool" }]
             "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='str', copy=1}]",
             "copy must be true or false",
         ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='int'}, {name='x', type='int'}]",
+            "parameter x is listed twice",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='int', min=10, max=1}]",
+            "min 10 is above max 1",
+        ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='int', min='0'}]",
+            "min and max must be numbers",
+        ),
         ("[[function]\n", "cannot read function set"),
         ("[[function]]\ntoken = 0\nname = 'a'\ncolour = 'red'", "unknown keys"),
     ],

@@ -118,6 +118,12 @@ def eval_command(
         examples = examples[:limit]
     if not examples:
         raise InputError(f"{data} has no data lines", hint='one {"query", ...} object per line')
+    destination = out or default_scored_path(data)
+    if destination.resolve() == data.resolve():
+        raise InputError(
+            f"--out {destination} is the data file being scored",
+            hint="name another file for the scored lines, or leave --out out",
+        )
     earlier = None
     if against is not None:  # read now: --out may be the same file
         earlier = read_scored(against)
@@ -128,7 +134,6 @@ def eval_command(
     with _progress(len(examples)) as advance:
         scored = evaluate(caller, examples, on_line=advance)
     comparison = None if earlier is None else compare_scored(scored, earlier, against)
-    destination = out or default_scored_path(data)
     write_jsonl_atomic(destination, (line.to_record() for line in scored))
     summary = summarize(scored, caller.function_set)
     summary["data"] = str(data)
