@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from octopus_cli.errors import ModelError, OctopusError
+from octopus_cli.errors import InputError, ModelError, OctopusError
 from octopus_cli.runtime import (
     PROMPT_PREFIX,
     Answer,
@@ -126,16 +126,20 @@ class BatchedCaller:
         running queries never wait for the next line.
         """
         for _, answer in self.ask_in_order((None, query) for query in queries):
+            if isinstance(answer, InputError):
+                raise answer
             assert answer is not None
             yield answer
 
     def ask_in_order(
         self, items: Iterable[tuple[Tag, str | None]]
-    ) -> Iterator[tuple[Tag, Answer | None]]:
+    ) -> Iterator[tuple[Tag, Answer | InputError | None]]:
         """Like :meth:`ask_many` for ``(tag, query)`` pairs; a None query passes through.
 
         Pass-through items (``octopus ask -`` uses them for unreadable lines) keep their
-        place in the output order without taking a slot.
+        place in the output order without taking a slot. A query that is itself unusable
+        (too long for the context) comes back as its InputError, in its place, and the
+        others go on.
         """
         inbox = _Inbox(items, capacity=self.slots)
         order: _InOrder[Tag] = _InOrder()
@@ -417,13 +421,14 @@ class _InOrder(Generic[Tag]):
     def ready(self) -> bool:
         return self._released in self._results
 
-    def release(self) -> Iterator[tuple[Tag, Answer | None]]:
-        """The results now due; an error is raised in its turn, after those before it."""
+    def release(self) -> Iterator[tuple[Tag, Answer | InputError | None]]:
+        """The results now due; an error is raised in its turn, after those before it,
+        except a query's own InputError, which takes its place among the results."""
         while self.ready():
             result = self._results.pop(self._released)
             tag = self._tags.pop(self._released)
             self._released += 1
-            if isinstance(result, OctopusError):
+            if isinstance(result, OctopusError) and not isinstance(result, InputError):
                 raise result
             yield tag, result
 

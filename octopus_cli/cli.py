@@ -24,7 +24,7 @@ EXIT_CODES_HELP = (
     "3 model missing, unknown or corrupt · 4 the model chose no function · "
     "5 handler failed, missing or declined · 6 the model's answer is unusable "
     "(no end token, unparsable, unknown token, breaks the signature) · "
-    "7 unreadable input (non-UTF-8 stdin, bad function set or handler file) · "
+    "7 unreadable input (non-UTF-8 stdin, a query too long, bad function set or handler file) · "
     "130 interrupted · 141 stdout closed by the reader."
 )
 

@@ -19,7 +19,7 @@ class ExitCode(IntEnum):
     NO_FUNCTION = 4  # the model chose no function (irrelevant query)
     HANDLER = 5  # handler failed, timed out, is missing, or was declined
     UNPARSABLE = 6  # the model's output is malformed or breaks the function's signature
-    BAD_INPUT = 7  # unreadable input: non-UTF-8 stdin, malformed function set or handler file
+    BAD_INPUT = 7  # unreadable input: non-UTF-8 stdin, too long a query, bad function set
     BROKEN_PIPE = 141  # stdout closed by the reader (128 + SIGPIPE, as shells report it)
 
 
@@ -72,6 +72,10 @@ class InputError(OctopusError):
     """Input the tool cannot read (for example non-UTF-8 bytes on stdin)."""
 
     exit_code = ExitCode.BAD_INPUT
+
+
+class QueryTooLongError(InputError):
+    """A query whose prompt leaves no room in the model's context for the answer."""
 
 
 class HandlerError(OctopusError):

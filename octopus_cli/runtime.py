@@ -32,7 +32,12 @@ from typing import Any
 import numpy as np
 
 from octopus_cli.calls import Outcome, parse_output
-from octopus_cli.errors import CorruptModelError, MissingFunctionalTokensError, ModelError
+from octopus_cli.errors import (
+    CorruptModelError,
+    MissingFunctionalTokensError,
+    ModelError,
+    QueryTooLongError,
+)
 from octopus_cli.functions import FunctionSet
 from octopus_cli.grammar import MAX_STRING_CHARS, build_grammar, max_call_chars
 
@@ -311,7 +316,11 @@ def fit_max_tokens(prompt_tokens: int, max_tokens: int, n_ctx: int) -> int:
     if prompt_tokens + max_tokens > n_ctx:
         max_tokens = n_ctx - prompt_tokens
         if max_tokens <= 0:
-            raise ModelError(f"prompt of {prompt_tokens} tokens does not fit the context")
+            raise QueryTooLongError(
+                f"the query is too long: its prompt is {prompt_tokens} tokens and the "
+                f"context holds {n_ctx}",
+                hint="shorten the query",
+            )
     return max_tokens
 
 

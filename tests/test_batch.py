@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from octopus_cli.batch import BatchedCaller
-from octopus_cli.errors import ModelError
+from octopus_cli.batch import BatchedCaller, _InOrder
+from octopus_cli.errors import ModelError, QueryTooLongError
 from octopus_cli.functions import FunctionSet
 from octopus_cli.runtime import PROMPT_PREFIX, Answer, FunctionCaller, Runtime
 
@@ -180,22 +180,35 @@ def test_answers_do_not_wait_for_more_input(tiny_model: Path, android: FunctionS
     assert list(answers) == []
 
 
-def test_pass_through_items_and_errors_keep_their_place(
+def test_pass_through_items_and_a_too_long_query_keep_their_place(
     tiny_model: Path, android: FunctionSet
 ) -> None:
     caller = _caller(tiny_model, android, n_ctx=256)
     too_long = "please " * 80  # more prompt tokens than the 256-token context holds
-    with pytest.raises(ModelError) as single_error:
+    with pytest.raises(QueryTooLongError) as single_error:
         caller.ask(too_long)
     items = [(1, "take a selfie"), (2, None), (3, too_long), (4, "call mom")]
 
-    seen: list[tuple[int, str | None]] = []
-    with pytest.raises(ModelError) as batched_error:
-        for tag, answer in BatchedCaller(caller, slots=2).ask_in_order(items):
-            seen.append((tag, answer.query if answer else None))
+    seen = list(BatchedCaller(caller, slots=2).ask_in_order(items))
 
-    assert seen == [(1, "take a selfie"), (2, None)]  # what came before the error, in order
-    assert batched_error.value.message == single_error.value.message
+    assert [tag for tag, _ in seen] == [1, 2, 3, 4]  # the queries after it still answered
+    assert seen[1][1] is None
+    error = seen[2][1]
+    assert isinstance(error, QueryTooLongError)
+    assert error.message == single_error.value.message
+    assert [seen[i][1].query for i in (0, 3)] == ["take a selfie", "call mom"]
+
+
+def test_other_errors_are_raised_in_their_turn() -> None:
+    order: _InOrder[str] = _InOrder()
+    first, second, third = (order.add(tag) for tag in ("a", "b", "c"))
+    order.set(third, None)
+    order.set(second, ModelError("llama_decode failed"))
+    order.set(first, None)
+    released: list[str] = []
+    with pytest.raises(ModelError, match="llama_decode failed"):
+        released.extend(tag for tag, _ in order.release())
+    assert released == ["a"]  # what came before the error, in order
 
 
 def test_octopus_mini_batched_calls_equal_single_stream(

@@ -95,6 +95,22 @@ def test_full_disk_gives_one_error_not_a_traceback(
     assert len(stderr.strip().splitlines()) == 2  # the error and its hint
 
 
+def test_a_query_too_long_for_the_context_spoils_only_its_line(
+    tiny_model: Path, octopus_home: Path
+) -> None:
+    too_long = "text 5551234567 " * 700  # some 7,700 prompt tokens: the context holds 2,048
+    queries = f"take a selfie\n{too_long}\nlock the door\n".encode()
+    for batch in ("16", "1"):
+        result = run("ask", "-", "--batch", batch, "--model", str(tiny_model), input=queries,
+                     home=octopus_home)  # fmt: skip
+        records = [json.loads(line) for line in result.stdout.decode().splitlines()]
+        assert [r["line"] for r in records] == [1, 2, 3]
+        assert [r["status"] == "bad_input" for r in records] == [False, True, False]
+        assert records[1]["error"].startswith("stdin line 2: the query is too long")
+        assert result.returncode == 7
+        assert b"Traceback" not in result.stderr
+
+
 def test_non_utf8_stdin_exits_7(tiny_model: Path, octopus_home: Path) -> None:
     result = run("ask", "-", "--model", str(tiny_model), input=b"\xff\xfe\xfd\n", home=octopus_home)
     assert result.returncode == 7

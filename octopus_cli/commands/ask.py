@@ -203,10 +203,20 @@ class _Asker:
         if batch > 1 and isinstance(self.caller, FunctionCaller):
             lines = _read_lines(_reader_for_thread(source))  # read on the batch's input thread
             with BatchedCaller(self.caller, slots=batch) as batched:
-                yield from batched.ask_in_order((line, line.query) for line in lines)
+                for line, answer in batched.ask_in_order((line, line.query) for line in lines):
+                    if isinstance(answer, InputError):  # this query alone: the rest go on
+                        yield line.failed(answer), None
+                    else:
+                        yield line, answer
             return
         for line in _read_lines(source):
-            yield line, None if line.query is None else self.caller.ask(line.query)
+            if line.query is None:
+                yield line, None
+                continue
+            try:
+                yield line, self.caller.ask(line.query)
+            except InputError as error:
+                yield line.failed(error), None
 
 
 @dataclass
@@ -216,6 +226,10 @@ class _Line:
     number: int
     query: str | None
     error: InputError | None = None
+
+    def failed(self, error: InputError) -> _Line:
+        """This line, with the reason its query got no answer."""
+        return _Line(self.number, self.query, InputError(f"stdin line {self.number}: {error}"))
 
 
 def _reader_for_thread(source: BinaryIO) -> BinaryIO:
