@@ -258,6 +258,7 @@ RECORDER = """\
 import json, sys
 with open(sys.argv[1], "w", encoding="utf-8") as out:
     json.dump(sys.argv[2:], out)
+print("sent to", sys.argv[2])
 """
 HOSTILE_OUTPUT = "<nexa_7>('Ann', '; rm -rf ~ $(touch PWNED) `id` \\'q\\' \"d\"\\nnext')<nexa_end>"
 HOSTILE_MESSAGE = "; rm -rf ~ $(touch PWNED) `id` 'q' \"d\"\nnext"
@@ -305,6 +306,22 @@ def test_run_confirmed_with_y(queue_outputs, recorded_handler: Path) -> None:
     result = invoke("ask", "--run", "text Ann", input="y\n")
     assert result.exit_code == 0, result.output
     assert json.loads(recorded_handler.read_text()) == ["Ann", HOSTILE_MESSAGE]
+    assert "Run it? [y/N]" in result.stderr
+    assert result.stdout.splitlines()[-1] == "sent to Ann"  # what the handler said
+
+
+def test_the_question_leaves_stdout_to_the_answer(queue_outputs, recorded_handler: Path) -> None:
+    # A script reads the call line or the JSON object: the prompt goes to stderr, whole.
+    queue_outputs([HOSTILE_OUTPUT, HOSTILE_OUTPUT])
+    declined = invoke("ask", "--run", "--call", "text Ann", input="")
+    assert declined.exit_code == 5
+    assert declined.stdout.startswith("send_text_message(")
+    assert "Run it? [y/N] \n" in declined.stderr  # EOF ends the prompt's line
+    ran = invoke("ask", "--run", "--json", "text Ann", input="yes\n")
+    assert ran.exit_code == 0, ran.output
+    handler = json.loads(ran.stdout)["handlers"][0]
+    assert handler["ran"] is True and handler["returncode"] == 0
+    assert handler["stdout"] == "sent to Ann\n" and handler["stderr"] == ""
 
 
 def test_run_dry_run_prints_argv_only(queue_outputs, recorded_handler: Path) -> None:

@@ -98,12 +98,21 @@ def ask(
 
 
 def confirm_argv(argv: list[str]) -> bool:
-    """Show the exact command and ask; anything but yes (including EOF) declines."""
+    """Show the exact command and ask; anything but yes (EOF and Ctrl-C too) declines.
+
+    Everything is said on stderr: click's prompt writes a space to stdout, which would
+    open the JSON or call line a script reads. The answer is read with readline, not
+    input(), so it never joins the REPL's history.
+    """
     err_console.print("[bold]About to run:[/bold]", shlex.join(argv), markup=True, highlight=False)
+    err_console.print("Run it? [y/N] ", end="", markup=False)
     try:
-        return typer.confirm("Run it?", default=False, err=True)
-    except typer.Abort:
-        return False
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        answer = ""
+    if not answer.endswith("\n"):  # EOF or Ctrl-C: end the prompt's line
+        err_console.print()
+    return answer.strip().lower() in ("y", "yes")
 
 
 class _Asker:
@@ -136,9 +145,14 @@ class _Asker:
                 dry_run=self.dry_run,
                 confirm=confirm_argv,
             )
-            results.append(
-                {"argv": result.argv, "ran": result.ran, "returncode": result.returncode}
-            )
+            record: dict[str, Any] = {
+                "argv": result.argv,
+                "ran": result.ran,
+                "returncode": result.returncode,
+            }
+            if result.ran:
+                record |= {"stdout": result.stdout, "stderr": result.stderr}
+            results.append(record)
         return results
 
     def single(self, query: str, *, as_json: bool, call_only: bool) -> ExitCode:
@@ -161,6 +175,8 @@ class _Asker:
             for item in answer.extra.get("handlers", []):
                 verb = "ran" if item["ran"] else "would run"
                 err_console.print(f"[dim]{verb}:[/dim] {shlex.join(item['argv'])}", highlight=False)
+                if item.get("stdout"):  # what the handler said is the user's answer too
+                    _write_line(sys.stdout, item["stdout"].rstrip("\n"))
         if handler_error is not None:
             raise handler_error
         if kind.is_failure:
