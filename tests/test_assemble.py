@@ -608,6 +608,9 @@ def test_average_needs_two_runs_and_a_new_directory(tmp_path: Path, bases: dict[
     assert alone.exit_code == 2 and "two or more" in alone.output
     onto = CliRunner().invoke(app, ["average", str(first), str(second), "--out", str(first)])
     assert onto.exit_code == 7 and "is one of the runs" in onto.output
+    twice = [str(first), str(tmp_path / "." / "a"), "--out", str(tmp_path / "avg")]
+    same = CliRunner().invoke(app, ["average", *twice])
+    assert same.exit_code == 7 and "named more than once" in same.output
     assert (first / ADAPTER_FILE).read_bytes() == before
     assert not (tmp_path / "avg").exists()
 

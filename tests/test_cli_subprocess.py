@@ -164,7 +164,8 @@ def test_stdout_closed_from_the_start(tiny_model: Path, octopus_home: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "args", [["--model", "x"], ["ask", "--json", "--call", "q"], ["ask", "--bogus", "q"]]
+    "args",
+    [["--model", "x"], ["ask", "--json", "--call", "q"], ["ask", "--bogus", "q"], ["ask", "  "]],
 )
 def test_usage_errors_exit_2_without_traceback(args: list[str], octopus_home: Path) -> None:
     result = run(*args, home=octopus_home)

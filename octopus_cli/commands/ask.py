@@ -81,7 +81,7 @@ def ask(
     if (yes or dry_run) and not run:
         raise typer.BadParameter("--yes and --dry-run go with --run")
     stream = query == "-" or (query is None and not sys.stdin.isatty())
-    if query is None and not stream:
+    if not stream and not (query or "").strip():
         raise typer.BadParameter("give a query, or pipe queries on stdin (one per line)")
     if stream and run and not (yes or dry_run):
         raise typer.BadParameter("with queries on stdin, --run needs --yes or --dry-run")

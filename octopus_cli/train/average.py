@@ -192,6 +192,10 @@ def average_runs(sources: Sequence[Path], out: Path, rank: int | None = None) ->
     runs = [load_artifact(Path(source)) for source in sources]
     check_compatible(runs)
     resolved = {run.directory.resolve() for run in runs}
+    if len(resolved) < len(runs):  # one run named twice would count double in the mean
+        raise AverageError(
+            "a run is named more than once", hint="name each training run's directory once"
+        )
     if out.expanduser().resolve() in resolved:
         raise AverageError(
             f"--out {out} is one of the runs being averaged",
