@@ -454,6 +454,7 @@ def test_missing_tool_is_named_with_its_install_hint(fset: FunctionSet, tmp_path
                 confirm=never_asked,
             )
         assert caught.value.hint is not None and "get it from example.test" in caught.value.hint
+        assert ("it would run: " + tool in caught.value.hint) is dry_run
 
 
 def test_missing_tool_without_a_hint_gets_a_generic_one(fset: FunctionSet, tmp_path: Path) -> None:
