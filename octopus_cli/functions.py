@@ -195,6 +195,11 @@ def load_function_set(path: str | Path | None = None) -> FunctionSet:
     return parse_function_set(data, source=file)
 
 
+def _repeated(values: list[Any]) -> list[Any]:
+    """The values that stand more than once in ``values``, sorted."""
+    return sorted({v for v in values if values.count(v) > 1}, key=str)
+
+
 def parse_function_set(data: dict[str, Any], source: Path | None = None) -> FunctionSet:
     """Build and check a function set from already-parsed TOML data."""
     where = str(source) if source else "function set"
@@ -205,8 +210,7 @@ def parse_function_set(data: dict[str, Any], source: Path | None = None) -> Func
     tokens = [f.token for f in functions]
     names = [f.name for f in functions]
     for label, values in (("token", tokens), ("name", names)):
-        duplicates = sorted({v for v in values if values.count(v) > 1}, key=str)
-        if duplicates:
+        if duplicates := _repeated(values):
             raise FunctionSetError(f"{where}: duplicate function {label}: {duplicates[0]}")
     token_format = str(data.get("token_format", "<nexa_{}>"))
     if token_format.count("{}") != 1:
@@ -237,10 +241,8 @@ def _parse_function(entry: Any, where: str) -> FunctionSpec:
     if not isinstance(params, list):
         raise FunctionSetError(f"{where}: {name}.parameters must be a list")
     parameters = tuple(_parse_parameter(p, f"{where}: {name}") for p in params)
-    names = [p.name for p in parameters]
-    repeated = next((n for n in names if names.count(n) > 1), None)
-    if repeated is not None:  # the call's arguments would lose one of the values
-        raise FunctionSetError(f"{where}: {name}: parameter {repeated} is listed twice")
+    if repeated := _repeated([p.name for p in parameters]):  # a call would lose a value
+        raise FunctionSetError(f"{where}: {name}: parameter {repeated[0]} is listed twice")
     seen_default = False
     for p in parameters:
         if seen_default and not p.has_default:

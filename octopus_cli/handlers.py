@@ -875,7 +875,7 @@ def execute(
 ) -> HandlerResult:
     """Run the handler of ``call`` after confirmation; the CLI maps HandlerError to exit 5.
 
-    Order: no handler, build argv, missing tool (a dry run's error still shows the argv),
+    Order: no handler, missing tool (a dry run's error also shows the argv), build argv,
     dry run (nothing written or run), confirm (unless ``assume_yes``), write prepared
     files, run. A handler's own ``timeout`` in the data file replaces ``timeout`` (for
     example Bluetooth, which can take longer).
@@ -889,14 +889,14 @@ def execute(
             f"[handlers.{call.name}] in {override}",
         )
     missing = handler.missing_tools()
-    plan = handler.plan(call)
     if missing:
         hint = "; ".join(f"{tool}: {handler.install_hint(tool)}" for tool in missing)
         if dry_run:  # what was asked for: the command it would run once the tool is there
-            hint += f"; it would run: {shlex.join(plan.argv)}"
+            hint += f"; it would run: {shlex.join(handler.plan(call).argv)}"
         raise HandlerError(
             f"{call.name} needs {', '.join(missing)}, which is not installed", hint=hint
         )
+    plan = handler.plan(call)
     file_paths = tuple(f.path for f in plan.files)
     if dry_run:
         return HandlerResult(argv=plan.argv, ran=False, files=file_paths)
