@@ -13,6 +13,8 @@ import sys
 from typing import Annotated, Any
 
 import typer
+import typer.rich_utils
+from rich.console import Console
 from typer.core import TyperGroup
 
 from octopus_cli import __version__
@@ -46,6 +48,26 @@ class OctopusGroup(TyperGroup):
             err_console.print("Interrupted.")
             raise typer.Exit(130) from None
 
+
+def _help_console(stderr: bool = False) -> Console:
+    """Typer's console for help and usage errors, ending on a closed pipe with exit 141.
+
+    Rich's own handler exits 1, so `octopus --help | head -3` would report a failure. Typer
+    has no setting for this; its help is printed by ``typer.rich_utils`` through the console
+    this function builds.
+    """
+    console = _typer_console(stderr)
+    console.on_broken_pipe = _end_on_closed_pipe  # type: ignore[method-assign]
+    return console
+
+
+def _end_on_closed_pipe() -> None:
+    _silence_stdout()
+    raise SystemExit(int(ExitCode.BROKEN_PIPE))
+
+
+_typer_console = typer.rich_utils._get_rich_console
+typer.rich_utils._get_rich_console = _help_console
 
 app = typer.Typer(
     name="octopus",

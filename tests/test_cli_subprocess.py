@@ -63,16 +63,28 @@ def test_closed_stdout_ends_quietly(tiny_model: Path, octopus_home: Path) -> Non
     assert result.returncode == 141
 
 
-@pytest.mark.parametrize("command", ["functions", "ask"])
+@pytest.mark.parametrize(
+    "args",
+    [["functions"], ["ask"], ["--help"], ["ask", "--help"]],
+    ids=["functions", "ask", "help", "ask-help"],
+)
 def test_rendered_output_into_a_closed_pipe_exits_141(
-    command: str, tiny_model: Path, octopus_home: Path
+    args: list[str], tiny_model: Path, octopus_home: Path
 ) -> None:
-    # Rich's own handler of a closed pipe exits 1; the tables and answers it prints must
-    # end as the JSON lines do (`octopus ask Q | true`).
-    args = f'ask --model "{tiny_model}" "take a selfie"' if command == "ask" else command
-    script = f'"{OCTOPUS}" {args} | true; exit ${{PIPESTATUS[0]}}'
+    # Rich's own handler of a closed pipe exits 1; the tables, answers and help it prints
+    # must end as the JSON lines do (`octopus ask Q | true`, `octopus --help | true`).
+    # The reader's end is closed before octopus starts, so every write meets a closed pipe.
+    if args == ["ask"]:
+        args = ["ask", "--model", str(tiny_model), "take a selfie"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
     env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
-    result = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=120)
+    try:
+        result = subprocess.run(
+            [OCTOPUS, *args], stdout=write_end, stderr=subprocess.PIPE, env=env, timeout=120
+        )
+    finally:
+        os.close(write_end)
     assert result.stderr == b"", result.stderr.decode()
     assert result.returncode == 141
 
