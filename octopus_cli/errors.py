@@ -82,3 +82,7 @@ class HandlerError(OctopusError):
     """A handler is missing, failed, timed out or was declined."""
 
     exit_code = ExitCode.HANDLER
+
+
+class HandlerDeclined(HandlerError):
+    """The user answered no when asked to run a handler; ``ask`` reports it, the REPL goes on."""

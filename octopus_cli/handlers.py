@@ -65,7 +65,7 @@ from urllib.parse import quote
 from octopus_cli import paths
 from octopus_cli.atomic import write_atomic
 from octopus_cli.calls import BoundCall
-from octopus_cli.errors import FunctionSetError, HandlerError
+from octopus_cli.errors import FunctionSetError, HandlerDeclined, HandlerError
 from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter
 
 PLATFORMS = ("linux", "darwin")
@@ -901,7 +901,7 @@ def execute(
     if dry_run:
         return HandlerResult(argv=plan.argv, ran=False, files=file_paths)
     if not assume_yes and not confirm(list(plan.argv)):
-        raise HandlerError("declined", hint="nothing was run; pass --yes to skip the question")
+        raise HandlerDeclined("declined", hint="nothing was run; pass --yes to skip the question")
     for pending in plan.files:
         if pending.data is None:
             pending.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

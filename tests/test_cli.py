@@ -324,6 +324,20 @@ def test_the_question_leaves_stdout_to_the_answer(queue_outputs, recorded_handle
     assert handler["stdout"] == "sent to Ann\n" and handler["stderr"] == ""
 
 
+def test_repl_run_declined_is_no_error_and_the_session_goes_on(
+    queue_outputs, recorded_handler: Path
+) -> None:
+    # In the REPL "no" is an answer, not a failure, and there is no --yes to suggest.
+    queue_outputs([HOSTILE_OUTPUT, HOSTILE_OUTPUT])
+    result = invoke("repl", "--run", input="text Ann\nn\ntext Ann again\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "--yes" not in result.output and "Error:" not in result.output
+    assert "not run" in result.stdout
+    assert result.stderr.count("Run it? [y/N]") == 2
+    assert json.loads(recorded_handler.read_text()) == ["Ann", HOSTILE_MESSAGE]
+    assert "sent to Ann" in result.stdout
+
+
 def test_run_dry_run_prints_argv_only(queue_outputs, recorded_handler: Path) -> None:
     queue_outputs([HOSTILE_OUTPUT, HOSTILE_OUTPUT])
     result = invoke("ask", "--run", "--dry-run", "text Ann")

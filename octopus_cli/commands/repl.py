@@ -17,7 +17,7 @@ from octopus_cli.commands import options as opt
 from octopus_cli.commands.ask import confirm_argv
 from octopus_cli.commands.functions import function_table
 from octopus_cli.console import out_console, report_error
-from octopus_cli.errors import OctopusError
+from octopus_cli.errors import HandlerDeclined, OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
 
 PROMPT = "octopus> "
@@ -146,6 +146,9 @@ class Repl:
                     result = execute(
                         call, table, assume_yes=False, dry_run=False, confirm=confirm_argv
                     )
+                except HandlerDeclined:
+                    self.console.print("[dim]not run[/dim]")
+                    continue
                 except OctopusError as error:
                     report_error(error)
                     continue
