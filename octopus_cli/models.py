@@ -264,8 +264,8 @@ def resolve_model(spec: str | None = None) -> Path:
         )
 
     bare = Path(spec)
-    if bare.is_file():
-        return bare.absolute()
+    if bare.exists():  # a file or directory in the working directory, named without ./
+        return _existing_model_file(bare, origin)
     raise ModelNotFoundError(f"unknown model '{spec}'{origin}", hint=_known_models_hint())
 
 

@@ -531,6 +531,18 @@ def test_resolve_model_rejects_missing_paths_and_directories(
         models.resolve_model(str(tmp_path))
 
 
+def test_resolve_model_bare_name_in_the_working_directory(
+    tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `-m checkpoint` and `-m mymodel` (no ./, no .gguf) name what is there, not the registry.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoint").mkdir()
+    (tmp_path / "mymodel").write_bytes(b"GGUF")
+    with pytest.raises(ModelNotFoundError, match="checkpoint is a directory"):
+        models.resolve_model("checkpoint")
+    assert models.resolve_model("mymodel") == tmp_path / "mymodel"
+
+
 def test_resolve_model_registry_names(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> None:
     _add_tiny(fake_hub, monkeypatch)
     with pytest.raises(ModelNotFoundError) as caught:
