@@ -199,7 +199,8 @@ def get_entry(name: str) -> ModelEntry:
     """The registry entry called ``name`` (case-insensitive), or a ModelNotFoundError."""
     entry = REGISTRY.get(name.strip().lower())
     if entry is None:
-        raise ModelNotFoundError(f"unknown model '{name}'", hint=_known_models_hint())
+        # pull and rm take registry names only: no "or pass a .gguf path" here
+        raise ModelNotFoundError(f"unknown model '{name}'", hint=_known_models())
     return entry
 
 
@@ -224,8 +225,12 @@ def default_model_spec() -> str:
     return os.environ.get(MODEL_ENV, "").strip() or DEFAULT_MODEL
 
 
+def _known_models() -> str:
+    return f"known models: {', '.join(REGISTRY)}"
+
+
 def _known_models_hint() -> str:
-    return f"known models: {', '.join(REGISTRY)}; or pass the path of a .gguf file"
+    return f"{_known_models()}; or pass the path of a .gguf file"
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -422,6 +422,7 @@ def test_unknown_name_cannot_be_pulled(isolated: Path) -> None:
     with pytest.raises(ModelNotFoundError, match="unknown model 'octopus-v9'") as caught:
         models.pull("octopus-v9")
     assert caught.value.hint is not None and "octopus-v2-q4_k_m" in caught.value.hint
+    assert ".gguf" not in caught.value.hint  # pull takes registry names, not files
 
 
 OCTOPUS_V2_FILES = {
