@@ -314,9 +314,13 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         copy=copy,
         description=str(entry.get("description", "")),
     )
-    # A default or choice that breaks the parameter's own rules is a bug in the file.
-    for value in ([param.default] if param.has_default else []) + list(choices or ()):
-        problem = param.problem(value, check_choices=False)
+    # A default or choice that breaks the parameter's own rules is a bug in the file; so is a
+    # default outside the choices, which a call that leaves the argument out would pass on.
+    checks = [(choice, False) for choice in choices or ()]
+    if param.has_default:
+        checks.insert(0, (param.default, True))
+    for value, check_choices in checks:
+        problem = param.problem(value, check_choices=check_choices)
         if problem:
             raise FunctionSetError(f"{where}.{name}: {value!r}: {problem}")
     return param

@@ -136,6 +136,11 @@ parameters = [{ name = "on", type = "bool" }]
             "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='int', min='0'}]",
             "min and max must be numbers",
         ),
+        (
+            "[[function]]\ntoken = 0\nname = 'a'\n"
+            "parameters = [{name='x', type='str', choices=['p', 'q'], default='r'}]",
+            "'r': must be one of 'p', 'q'",
+        ),
         ("[[function]\n", "cannot read function set"),
         ("[[function]]\ntoken = 0\nname = 'a'\ncolour = 'red'", "unknown keys"),
     ],
