@@ -32,3 +32,8 @@ def report_error(error: OctopusError) -> None:
     err_console.print(f"[bold red]Error:[/bold red] {escape(error.message)}")
     if error.hint:
         err_console.print(f"[dim]Hint: {escape(error.hint)}[/dim]")
+
+
+def report_warning(message: str) -> None:
+    """Print one ``Warning:`` line on stderr: something was ignored, the command goes on."""
+    err_console.print(f"[yellow]Warning:[/yellow] {escape(message)}")

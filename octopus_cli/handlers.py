@@ -58,6 +58,7 @@ import tomllib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -679,6 +680,8 @@ def _read_file(
     for name, entry in handlers.items():
         if function_set.by_name(name) is None:
             message = f"{name!r} is not a function of set {function_set.name!r}"
+            names = [f.name for f in function_set.functions]
+            message += "".join(f" (did you mean {m!r}?)" for m in get_close_matches(name, names, 1))
             if strict:
                 raise _bad(file, message)
             warnings.append(f"{file}: {message}; ignored")

@@ -324,6 +324,23 @@ def test_the_question_leaves_stdout_to_the_answer(queue_outputs, recorded_handle
     assert handler["stdout"] == "sent to Ann\n" and handler["stderr"] == ""
 
 
+def test_a_misspelt_function_in_the_handler_file_is_a_warning(
+    queue_outputs, octopus_home: Path
+) -> None:
+    # The user's file may serve other sets, so this is no error; but it must not pass unseen.
+    config = octopus_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "handlers.toml").write_text('[handlers.take_a_fota]\nlinux = ["true"]\n')
+    listed = invoke("functions", "--json")
+    assert listed.exit_code == 0
+    warning = "'take_a_fota' is not a function of set 'android' (did you mean 'take_a_photo'?)"
+    assert listed.stderr.startswith("Warning: ") and warning in listed.stderr
+    json.loads(listed.stdout)  # stdout keeps only the JSON
+    queue_outputs(["<nexa_0>('front')<nexa_end>"])
+    ran = invoke("ask", "--run", "--dry-run", "--call", "take a selfie")
+    assert ran.stderr.count("Warning: ") == 1 and warning in ran.stderr
+
+
 def test_repl_run_declined_is_no_error_and_the_session_goes_on(
     queue_outputs, recorded_handler: Path
 ) -> None:

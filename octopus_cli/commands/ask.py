@@ -127,9 +127,9 @@ class _Asker:
 
     def _handler_table(self) -> Any:
         if self._handlers is None:
-            from octopus_cli.handlers import load_handlers
+            from octopus_cli.commands.functions import handler_table
 
-            self._handlers = load_handlers(self.caller.function_set)
+            self._handlers = handler_table(self.caller.function_set)
         return self._handlers
 
     def run_handlers(self, answer: Answer) -> list[dict[str, Any]]:

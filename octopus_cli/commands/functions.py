@@ -4,21 +4,36 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from octopus_cli.commands.options import FunctionsOption
-from octopus_cli.console import out_console
+from octopus_cli.console import out_console, report_warning
 from octopus_cli.functions import FunctionSet, load_function_set
+
+if TYPE_CHECKING:
+    from octopus_cli.handlers import HandlerTable
+
+
+def handler_table(function_set: FunctionSet) -> HandlerTable:
+    """The set's handlers; what the user's handler file names wrongly is a warning on stderr.
+
+    The user's file may serve several function sets, so an entry for a function this set
+    lacks is not an error; but said nowhere, a typo in a function's name would go unseen.
+    """
+    from octopus_cli.handlers import load_handlers
+
+    table = load_handlers(function_set)
+    for warning in table.warnings:
+        report_warning(warning)
+    return table
 
 
 def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
     """One record per function: token, signature, copied parameters, description, handler."""
-    from octopus_cli.handlers import load_handlers
-
-    table = load_handlers(function_set)
+    table = handler_table(function_set)
     return [
         {
             "token": f.token,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,10 +15,13 @@ from octopus_cli import paths, session
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.commands.ask import confirm_argv
-from octopus_cli.commands.functions import function_table
+from octopus_cli.commands.functions import function_table, handler_table
 from octopus_cli.console import out_console, report_error
 from octopus_cli.errors import HandlerDeclined, OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
+
+if TYPE_CHECKING:
+    from octopus_cli.handlers import HandlerTable
 
 PROMPT = "octopus> "
 HELP = """\
@@ -86,6 +89,7 @@ class Repl:
         self.console = console
         self.run = run
         self.as_json = as_json
+        self._handlers: HandlerTable | None = None
         self.commands: dict[str, Callable[[str], bool]] = {
             "/help": self._help,
             "/run": self._toggle("run"),
@@ -138,9 +142,11 @@ class Repl:
         else:
             render_answer(answer, self.console)
         if self.run and answer.outcome.kind is OutcomeKind.CALL:
-            from octopus_cli.handlers import execute, load_handlers
+            from octopus_cli.handlers import execute
 
-            table = load_handlers(self.caller.function_set)
+            if self._handlers is None:  # once: its warnings are said once
+                self._handlers = handler_table(self.caller.function_set)
+            table = self._handlers
             for call in answer.outcome.calls:
                 try:
                     result = execute(
