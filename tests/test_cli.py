@@ -341,6 +341,28 @@ def test_a_misspelt_function_in_the_handler_file_is_a_warning(
     assert ran.stderr.count("Warning: ") == 1 and warning in ran.stderr
 
 
+def test_what_a_handler_says_on_stderr_is_shown_though_it_exits_0(
+    queue_outputs, octopus_home: Path
+) -> None:
+    # gsettings without a session bus exits 0 but says the setting was not saved.
+    import sys
+
+    complaint = "failed to commit changes to dconf"
+    config = octopus_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-c", f"import sys; sys.stderr.write({complaint!r} + '\\n')"]
+    (config / "handlers.toml").write_text(
+        f"[handlers.enable_do_not_disturb]\n{sys.platform} = {json.dumps(argv)}\n"
+    )
+    queue_outputs(["<nexa_15>(True)<nexa_end>", "<nexa_15>(True)<nexa_end>"])
+    asked = invoke("ask", "--run", "--yes", "do not disturb me")
+    assert asked.exit_code == 0, asked.output
+    assert asked.stderr.splitlines()[-1] == complaint
+    in_repl = invoke("repl", "--run", input="do not disturb me\ny\n")
+    assert in_repl.exit_code == 0, in_repl.output
+    assert complaint in in_repl.stderr
+
+
 def test_repl_run_declined_is_no_error_and_the_session_goes_on(
     queue_outputs, recorded_handler: Path
 ) -> None:

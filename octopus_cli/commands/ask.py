@@ -177,6 +177,8 @@ class _Asker:
                 err_console.print(f"[dim]{verb}:[/dim] {shlex.join(item['argv'])}", highlight=False)
                 if item.get("stdout"):  # what the handler said is the user's answer too
                     _write_line(sys.stdout, item["stdout"].rstrip("\n"))
+                if item.get("stderr"):  # e.g. gsettings exits 0 yet says it could not save
+                    _write_line(sys.stderr, item["stderr"].rstrip("\n"))
         if handler_error is not None:
             raise handler_error
         if kind.is_failure:

@@ -16,7 +16,7 @@ from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.commands.ask import confirm_argv
 from octopus_cli.commands.functions import function_table, handler_table
-from octopus_cli.console import out_console, report_error
+from octopus_cli.console import err_console, out_console, report_error
 from octopus_cli.errors import HandlerDeclined, OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
 
@@ -160,6 +160,8 @@ class Repl:
                     continue
                 if result.stdout:
                     self.console.print(escape(result.stdout.rstrip()))
+                if result.stderr:  # what a handler complains of, even when it exits 0
+                    err_console.print(escape(result.stderr.rstrip()), highlight=False)
                 self.console.print(f"[dim]handler exited with {result.returncode}[/dim]")
 
     # -- slash commands: each returns False to leave the loop ------------------------------
