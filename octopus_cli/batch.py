@@ -66,6 +66,7 @@ class _Sequence:
     admitted: float
     first_token: float = 0.0
     finished: float = 0.0
+    batch_size: int = 1  # most queries in one llama.cpp batch with this one
 
 
 class BatchedCaller:
@@ -265,6 +266,7 @@ class BatchedCaller:
             evaluated_prompt_tokens=sequence.prompt_tokens - sequence.shared,
             prefill_seconds=sequence.first_token - sequence.admitted,
             decode_seconds=sequence.finished - sequence.first_token,
+            batch_size=sequence.batch_size,
         )
         return self.caller.answer(sequence.query, generation)
 
@@ -331,6 +333,7 @@ class BatchedCaller:
         if not self._decode(rows):
             return False
         for sequence, row in zip(sequences, last_rows, strict=True):
+            sequence.batch_size = max(sequence.batch_size, len(sequences))
             self._choose_next(sequence, row)
         return True
 

@@ -122,6 +122,9 @@ class Generation:
     evaluated_prompt_tokens: int  # prompt tokens actually evaluated (the rest were cached)
     prefill_seconds: float
     decode_seconds: float
+    # With --batch, the most queries decoded in one llama.cpp batch with this one: its
+    # seconds are then wall time shared with them, so they do not add up to the run's.
+    batch_size: int = 1
 
     @property
     def total_seconds(self) -> float:
@@ -497,6 +500,7 @@ class Answer:
             "prefill_ms": round(g.prefill_seconds * 1000, 2),
             "decode_ms": round(g.decode_seconds * 1000, 2),
             "total_ms": round(g.total_seconds * 1000, 2),
+            "batch_size": g.batch_size,
         }
 
 

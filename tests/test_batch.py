@@ -106,6 +106,9 @@ def test_seven_queries_through_two_slots(
     in_flight = [{seq for _, _, seq, _ in rows} for rows in decodes[1:]]  # [0]: the prefix
     assert max(len(seqs) for seqs in in_flight) == 2
     assert all(seqs <= {1, 2} for seqs in in_flight)
+    # Each answer says how many queries shared its decoding steps (its ms are shared too).
+    assert all(a.generation is not None and a.generation.batch_size == 1 for a in single)
+    assert max(a.generation.batch_size for a in batched if a.generation is not None) == 2
     # A new query's prompt suffix shares its batch with the other slot's next token.
     assert any(
         any(not logits for _, _, seq, logits in rows if seq == new)
@@ -293,6 +296,8 @@ def test_batch_4_prints_what_batch_1_prints(
         assert len(four.stdout.splitlines()) == 7  # six calls and the bad line's blank
         return
     records = [[json.loads(line) for line in r.stdout.splitlines()] for r in (one, four)]
+    sizes = [[r["timings"]["batch_size"] for r in run if "timings" in r] for run in records]
+    assert set(sizes[0]) == {1} and max(sizes[1]) > 1
     for record in records[0] + records[1]:
         record.pop("timings", None)  # the only field that may differ
     assert records[1] == records[0]
