@@ -323,6 +323,18 @@ def test_data_rejects_a_bad_count(tmp_path: Path, value: str, said: str) -> None
     assert not tmp_path.joinpath("train.jsonl").exists()
 
 
+def test_data_table_shows_the_whole_path_of_each_file(tmp_path: Path) -> None:
+    # At 80 columns a long path was cut to "/tmp/…/trai…": the one thing to copy from it.
+    out = tmp_path / "a-rather-long-directory-name" / "of-training-data"
+    args = ["data", "--per-function", "3", "--irrelevant", "3", "--out", str(out)]
+    result = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    cells = "".join(
+        line.split("│")[-2].strip() for line in result.stdout.splitlines() if "│" in line
+    )
+    assert str(out / "train.jsonl") in cells and str(out / "heldout.jsonl") in cells
+
+
 def test_data_merges_user_examples_and_rejects_bad_ones(tmp_path: Path) -> None:
     mine = _write_lines(tmp_path / "mine.jsonl", DATA)
     result = runner.invoke(

@@ -142,10 +142,10 @@ def _render(report: dict[str, Any], console: Console) -> None:
     table = Table(title="Examples", title_justify="left")
     table.add_column("split")
     table.add_column("lines", justify="right")
-    table.add_column("distinct queries", justify="right")
+    table.add_column("distinct", justify="right")  # queries, once each
     table.add_column("templates", justify="right")
     table.add_column("irrelevant", justify="right")
-    table.add_column("file")
+    table.add_column("file", overflow="fold")  # a path is folded, never cut short with …
     for split in ("train", "heldout"):
         row = report[split]
         share = row["irrelevant_share"]
