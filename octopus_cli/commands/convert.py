@@ -143,7 +143,7 @@ def convert_command(
 
         octopus convert NexaAIDev/Octopus-v2 --out octopus-v2.q4_k_m.gguf
 
-        octopus convert ./my-finetune -o my.gguf --quant q8_0 --functions my_set.toml
+        octopus convert ./my-finetune -o my.gguf --quant q8_0 -f my_set.toml
 
         octopus convert ./gemma-3-270m --plain --quant f16
     """
