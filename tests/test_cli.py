@@ -62,6 +62,28 @@ def test_command_help_reflows_prose_and_keeps_examples_and_brackets() -> None:
     assert "pip install -e '.[train]'" in result.stdout
 
 
+COMMANDS = [
+    ["ask"], ["repl"], ["functions"], ["convert"], ["data"], ["eval"], ["train"],
+    ["average"], ["bench"], ["models", "list"], ["models", "pull"], ["models", "path"],
+    ["models", "rm"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_examples_fit_an_80_column_terminal(command: list[str]) -> None:
+    # An example wrapped in the middle cannot be copied whole.
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    examples = [i for i, line in enumerate(lines) if line.lstrip().startswith("octopus ")]
+    assert examples, "no examples in the help"
+    for i in examples:
+        after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        assert not after or after.startswith(("octopus ", "printf ", "cat ", "HF_", "OCTOPUS_")), (
+            f"{lines[i].strip()!r} wraps onto {after!r}"
+        )
+
+
 def test_ask_prints_the_call(queue_outputs) -> None:
     caller = queue_outputs([" <nexa_0>('front')<nexa_end>"])
     result = invoke("ask", "take a selfie with the front camera")

@@ -49,7 +49,9 @@ def average_command(
 
     Examples:
 
-      octopus train --out runs/seed0 --seed 0 && octopus train --out runs/seed1 --seed 1
+      octopus train --out runs/seed0 --seed 0
+
+      octopus train --out runs/seed1 --seed 1
 
       octopus average runs/seed0 runs/seed1 --out models/mine
 

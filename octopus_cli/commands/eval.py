@@ -99,7 +99,7 @@ def eval_command(
 
       octopus eval data/heldout.jsonl --limit 200 --json > report.json
 
-      octopus eval data/heldout.jsonl --model new.gguf --against data/heldout.scored.jsonl
+      octopus eval data/heldout.jsonl -m new.gguf --against old.scored.jsonl
     """
     function_set = load_function_set(functions)
     # Imported here, not at start-up: the data generator is slow to import.

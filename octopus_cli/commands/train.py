@@ -110,7 +110,7 @@ def train_command(
 
       octopus train --out /tmp/trial --max-steps 3 --batch-size 16
 
-      octopus train --functions my-functions.toml --examples mine.jsonl --out models/mine
+      octopus train -f my-functions.toml --examples mine.jsonl --out models/mine
 
       octopus train --base gemma-3-270m.gguf --out run1 --save-merged run1-merged
 
