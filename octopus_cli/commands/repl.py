@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,9 +19,6 @@ from octopus_cli.commands.functions import function_table, handler_table
 from octopus_cli.console import err_console, out_console, report_error
 from octopus_cli.errors import HandlerDeclined, OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
-
-if TYPE_CHECKING:
-    from octopus_cli.handlers import HandlerTable
 
 PROMPT = "octopus> "
 HELP = """\
@@ -89,7 +86,6 @@ class Repl:
         self.console = console
         self.run = run
         self.as_json = as_json
-        self._handlers: HandlerTable | None = None
         self.commands: dict[str, Callable[[str], bool]] = {
             "/help": self._help,
             "/run": self._toggle("run"),
@@ -144,9 +140,7 @@ class Repl:
         if self.run and answer.outcome.kind is OutcomeKind.CALL:
             from octopus_cli.handlers import execute
 
-            if self._handlers is None:  # once: its warnings are said once
-                self._handlers = handler_table(self.caller.function_set)
-            table = self._handlers
+            table = handler_table(self.caller.function_set)  # read again: edits apply
             for call in answer.outcome.calls:
                 try:
                     result = execute(
