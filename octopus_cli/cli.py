@@ -6,20 +6,16 @@ Errors are mapped in one place, :class:`OctopusGroup`: any :class:`OctopusError`
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import os
 import sys
 from typing import Annotated, Any
 
 import typer
-import typer.rich_utils
-from rich.console import Console
-from typer.core import TyperGroup
 
 from octopus_cli import __version__
-from octopus_cli.console import err_console, report_error
+from octopus_cli.console import err_console, report_error, silence_stdout
 from octopus_cli.errors import ExitCode, OctopusError
+from octopus_cli.help_console import HelpCommand, HelpGroup
 
 EXIT_CODES_HELP = (
     "[bold]Exit codes[/bold]: 0 success · 1 other error · 2 usage error · "
@@ -31,7 +27,7 @@ EXIT_CODES_HELP = (
 )
 
 
-class OctopusGroup(TyperGroup):
+class OctopusGroup(HelpGroup):
     """Maps the domain exceptions of every sub-command to messages and exit codes."""
 
     def invoke(self, ctx: typer.Context) -> Any:
@@ -42,32 +38,12 @@ class OctopusGroup(TyperGroup):
             raise typer.Exit(int(error.exit_code)) from None
         except BrokenPipeError:
             # The reader went away (`| head -1`): stop quietly, as a SIGPIPE'd tool would.
-            _silence_stdout()
+            silence_stdout()
             raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
         except KeyboardInterrupt:
             err_console.print("Interrupted.")
             raise typer.Exit(130) from None
 
-
-def _help_console(stderr: bool = False) -> Console:
-    """Typer's console for help and usage errors, ending on a closed pipe with exit 141.
-
-    Rich's own handler exits 1, so `octopus --help | head -3` would report a failure. Typer
-    has no setting for this; its help is printed by ``typer.rich_utils`` through the console
-    this function builds.
-    """
-    console = _typer_console(stderr)
-    console.on_broken_pipe = _end_on_closed_pipe  # type: ignore[method-assign]
-    return console
-
-
-def _end_on_closed_pipe() -> None:
-    _silence_stdout()
-    raise SystemExit(int(ExitCode.BROKEN_PIPE))
-
-
-_typer_console = typer.rich_utils._get_rich_console
-typer.rich_utils._get_rich_console = _help_console
 
 app = typer.Typer(
     name="octopus",
@@ -126,16 +102,16 @@ def _register() -> None:
     from octopus_cli.commands.repl import repl
     from octopus_cli.commands.train import train_command
 
-    app.command(epilog=EXIT_CODES_HELP)(ask)
-    app.command()(repl)
-    app.command()(functions)
+    app.command(cls=HelpCommand, epilog=EXIT_CODES_HELP)(ask)
+    app.command(cls=HelpCommand)(repl)
+    app.command(cls=HelpCommand)(functions)
     app.add_typer(models_app, name="models")
-    app.command("convert")(convert_command)
-    app.command("data")(data_command)
-    app.command("eval")(eval_command)
-    app.command("train")(train_command)
-    app.command("average")(average_command)
-    app.command("bench")(bench_command)
+    app.command("convert", cls=HelpCommand)(convert_command)
+    app.command("data", cls=HelpCommand)(data_command)
+    app.command("eval", cls=HelpCommand)(eval_command)
+    app.command("train", cls=HelpCommand)(train_command)
+    app.command("average", cls=HelpCommand)(average_command)
+    app.command("bench", cls=HelpCommand)(bench_command)
     for typer_app in (app, models_app):
         for info in typer_app.registered_commands:
             if info.help is None and info.callback is not None and info.callback.__doc__:
@@ -173,13 +149,13 @@ def main() -> None:
     except KeyboardInterrupt:  # outside a command, e.g. while importing
         code = 130
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         code = ExitCode.BROKEN_PIPE
     except OSError as error:
         # I/O that no command turned into an OctopusError, such as a full disk behind
         # `> answers.txt` (also while printing --help): one line, not a traceback.
         report_error(_io_error(error))
-        _silence_stdout()  # what is still buffered for stdout cannot fail again at exit
+        silence_stdout()  # what is still buffered for stdout cannot fail again at exit
         code = ExitCode.ERROR
     _exit(0 if code is None else code if isinstance(code, int) else 1)
 
@@ -192,22 +168,15 @@ def _io_error(error: OSError) -> OctopusError:
     )
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
 def _exit(code: int) -> None:
     """Exit without letting a flush into a closed pipe print a traceback at shutdown."""
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
-        _silence_stdout()
+        silence_stdout()
         code = code or ExitCode.BROKEN_PIPE
     except OSError as error:  # the last of the output could not be written (a full disk)
         report_error(_io_error(error))
-        _silence_stdout()
+        silence_stdout()
         code = code or ExitCode.ERROR
     sys.exit(code)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+
 from rich.console import Console
 from rich.markup import escape
 
@@ -37,3 +41,10 @@ def report_error(error: OctopusError) -> None:
 def report_warning(message: str) -> None:
     """Print one ``Warning:`` line on stderr: something was ignored, the command goes on."""
     err_console.print(f"[yellow]Warning:[/yellow] {escape(message)}")
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

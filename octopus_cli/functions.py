@@ -316,9 +316,8 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
     )
     # A default or choice that breaks the parameter's own rules is a bug in the file; so is a
     # default outside the choices, which a call that leaves the argument out would pass on.
-    checks = [(choice, False) for choice in choices or ()]
-    if param.has_default:
-        checks.insert(0, (param.default, True))
+    checks = [(param.default, True)] if param.has_default else []
+    checks += [(choice, False) for choice in choices or ()]
     for value, check_choices in checks:
         problem = param.problem(value, check_choices=check_choices)
         if problem:

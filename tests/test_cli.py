@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -82,6 +83,28 @@ def test_help_examples_fit_an_80_column_terminal(command: list[str]) -> None:
         assert not after or after.startswith(("octopus ", "printf ", "cat ", "HF_", "OCTOPUS_")), (
             f"{lines[i].strip()!r} wraps onto {after!r}"
         )
+
+
+def test_every_command_is_listed_and_ends_its_help_on_a_closed_pipe() -> None:
+    # A command added without cls=HelpCommand would exit 1 on `octopus NEW --help | true`,
+    # and one missing from COMMANDS would escape the 80-column check above.
+    import typer.main
+
+    from octopus_cli.help_console import HelpCommand, HelpGroup
+
+    def walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+        found = [(path, command)]
+        if isinstance(command, HelpGroup):
+            for name, sub in command.commands.items():
+                found += walk(sub, [*path, name])
+        return found
+
+    tree = walk(typer.main.get_command(app), [])
+    assert sorted(path for path, command in tree if not isinstance(command, HelpGroup)) == sorted(
+        COMMANDS
+    )
+    for path, command in tree:
+        assert isinstance(command, (HelpGroup, HelpCommand)), path
 
 
 def test_ask_prints_the_call(queue_outputs) -> None:

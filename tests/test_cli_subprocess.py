@@ -65,8 +65,8 @@ def test_closed_stdout_ends_quietly(tiny_model: Path, octopus_home: Path) -> Non
 
 @pytest.mark.parametrize(
     "args",
-    [["functions"], ["ask"], ["--help"], ["ask", "--help"]],
-    ids=["functions", "ask", "help", "ask-help"],
+    [["functions"], ["ask"], ["--help"], ["ask", "--help"], ["models", "--help"]],
+    ids=["functions", "ask", "help", "ask-help", "models-help"],
 )
 def test_rendered_output_into_a_closed_pipe_exits_141(
     args: list[str], tiny_model: Path, octopus_home: Path
@@ -87,6 +87,13 @@ def test_rendered_output_into_a_closed_pipe_exits_141(
         os.close(write_end)
     assert result.stderr == b"", result.stderr.decode()
     assert result.returncode == 141
+
+
+def test_commands_start_without_typers_help_renderer() -> None:
+    # typer.rich_utils is a third of the start-up time; only --help and usage errors need it.
+    code = "import sys, octopus_cli.cli; print('typer.rich_utils' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert result.stdout == b"False\n"
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")

@@ -14,11 +14,13 @@ from typing import Annotated
 import typer
 
 from octopus_cli import models
+from octopus_cli.help_console import HelpCommand, HelpGroup
 from octopus_cli.models import MODEL_ENV, ModelStatus
 from octopus_cli.paths import models_dir
 
 models_app = typer.Typer(
     name="models",
+    cls=HelpGroup,
     help="List, download, locate and remove models.",
     no_args_is_help=True,
 )
@@ -45,7 +47,7 @@ def _source(status: ModelStatus) -> str:
     return f"{entry.repo_id}/{entry.filename}"
 
 
-@models_app.command("list")
+@models_app.command("list", cls=HelpCommand)
 def list_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array instead of a table.")
@@ -99,7 +101,7 @@ def list_command(
     typer.echo(f"models directory: {models_dir()}", err=True)
 
 
-@models_app.command("pull")
+@models_app.command("pull", cls=HelpCommand)
 def pull_command(
     name: Annotated[str, typer.Argument(help="Registry name, as shown by 'octopus models list'.")],
     force: Annotated[
@@ -140,7 +142,7 @@ def pull_command(
     typer.echo(str(path))
 
 
-@models_app.command("path")
+@models_app.command("path", cls=HelpCommand)
 def path_command(
     model: Annotated[
         str | None,
@@ -162,7 +164,7 @@ def path_command(
     typer.echo(str(models.resolve_model(model)))
 
 
-@models_app.command("rm")
+@models_app.command("rm", cls=HelpCommand)
 def rm_command(
     name: Annotated[str, typer.Argument(help="Registry name of the model to delete.")],
 ) -> None:
