@@ -251,7 +251,32 @@ def test_malformed_data_line_is_an_input_error_naming_the_line(
 def test_eval_of_an_empty_or_missing_file_is_an_input_error(tmp_path: Path) -> None:
     empty = _write_lines(tmp_path / "empty.jsonl", [""])
     assert runner.invoke(app, ["eval", str(empty)]).exit_code == 7
-    assert runner.invoke(app, ["eval", str(tmp_path / "missing.jsonl")]).exit_code == 7
+    missing = runner.invoke(app, ["eval", str(tmp_path / "missing.jsonl")])
+    assert missing.exit_code == 7
+    assert "Hint: check the path; `octopus data --out DIR` writes one" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "hint"),
+    [
+        (b'{"query": "x"\n', "not a JSON object", "each non-blank line must be one JSON object"),
+        (b"\xff\xfe{}\n", "not UTF-8 text (invalid start byte at byte 0)", "save it as UTF-8"),
+        (
+            b'{"query": "x", "function": "take_photo"}\n',
+            "function 'take_photo' is not in",
+            "did you mean 'take_a_photo'?",
+        ),
+        (b'{"query": "x", "function": "fly"}\n', "'fly' is not in", "`octopus functions` lists"),
+    ],
+)
+def test_a_bad_data_file_gets_a_hint(tmp_path: Path, content: bytes, error: str, hint: str) -> None:
+    data = tmp_path / "set.jsonl"
+    data.write_bytes(content)
+    result = runner.invoke(app, ["eval", str(data)])
+    assert result.exit_code == 7
+    first, second = result.stderr.splitlines()
+    assert first.startswith("Error: ") and error in first
+    assert second.startswith("Hint: ") and hint in second
 
 
 def test_eval_on_a_real_model(tiny_model: Path, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -1130,6 +1131,9 @@ def _draw_many(
 # ------------------------------------------------------------------- JSONL in and out
 
 
+LINE_FORMAT = '{"query": "...", "function": "NAME", "arguments": {...}}'
+
+
 def read_examples(
     path: Path, function_set: FunctionSet, *, heldout_fraction: float | None = None
 ) -> list[Example]:
@@ -1141,10 +1145,13 @@ def read_examples(
     """
     irrelevant = next((f for f in function_set.functions if f.irrelevant), None)
     examples = []
-    for number, record in read_jsonl(path, "data file"):
+    for number, record in read_jsonl(path, "data file", written_by="`octopus data --out DIR`"):
         where = f"{path}:{number}"
         if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object with query, function, arguments")
+            raise InputError(
+                f"{where}: expected a JSON object with query, function, arguments",
+                hint=f"write one object per line: {LINE_FORMAT}",
+            )
         query = record.get("query")
         if not isinstance(query, str) or not query.strip():
             raise InputError(f"{where}: 'query' must be a non-empty string")
@@ -1156,8 +1163,13 @@ def read_examples(
                 f"{function_set.name!r} has no irrelevant function"
             )
         if spec is None:
+            names = [f.name for f in function_set.functions]
+            close = get_close_matches(str(name), names, 1)
             raise InputError(
-                f"{where}: function {name!r} is not in function set {function_set.name!r}"
+                f"{where}: function {name!r} is not in function set {function_set.name!r}",
+                hint=f"did you mean {close[0]!r}?"
+                if close
+                else "`octopus functions` lists the set's functions; use null for none",
             )
         arguments = record.get("arguments") or {}
         if not isinstance(arguments, dict):
@@ -1175,21 +1187,37 @@ def read_examples(
     return examples
 
 
-def read_jsonl(path: Path, kind: str) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON) for each non-blank line; InputError names the bad line."""
+def read_jsonl(
+    path: Path, kind: str, *, written_by: str | None = None
+) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) for each non-blank line; InputError names the bad line.
+
+    ``written_by`` names the command that writes such a file, for the hint when it is missing.
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise InputError(f"{kind} not found: {path}") from None
-    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
+        raise InputError(
+            f"{kind} not found: {path}",
+            hint=f"check the path; {written_by} writes one" if written_by else "check the path",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start})",
+            hint="save it as UTF-8, one JSON object per line",
+        ) from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", hint="give a JSONL file") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             yield number, json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not a JSON object ({exc.msg})") from None
+            raise InputError(
+                f"{path}:{number}: not a JSON object ({exc.msg})",
+                hint="each non-blank line must be one JSON object",
+            ) from None
 
 
 def write_jsonl_atomic(path: Path, records: Iterable[dict[str, Any]]) -> None:

@@ -210,7 +210,9 @@ def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[s
 def read_scored(path: Path) -> dict[int, dict[str, Any]]:
     """The lines of an earlier ``octopus eval`` output, by data line number."""
     earlier: dict[int, dict[str, Any]] = {}
-    for number, record in read_jsonl(path, "scored file"):
+    for number, record in read_jsonl(
+        path, "scored file", written_by="`octopus eval DATA --out FILE`"
+    ):
         if not (
             isinstance(record, dict)
             and isinstance(record.get("line"), int)
