@@ -384,6 +384,18 @@ def test_a_misspelt_function_in_the_handler_file_is_a_warning(
     queue_outputs(["<nexa_0>('front')<nexa_end>"])
     ran = invoke("ask", "--run", "--dry-run", "--call", "take a selfie")
     assert ran.stderr.count("Warning: ") == 1 and warning in ran.stderr
+    # The REPL reads the file again for each run and listing, but says each warning once.
+    import sys
+
+    (config / "handlers.toml").write_text(
+        '[handlers.take_a_fota]\nlinux = ["true"]\n'
+        f'[handlers.take_a_photo]\n{sys.platform} = ["true"]\n'
+    )
+    queue_outputs(["<nexa_0>('front')<nexa_end>", "<nexa_0>('back')<nexa_end>"])
+    session = invoke("repl", "--run", input="/functions\ntake a selfie\nn\n/functions\nphoto\nn\n")
+    assert session.exit_code == 0, session.output
+    assert session.stderr.count("Warning: ") == 1 and warning in session.stderr
+    assert session.stdout.count("not run") == 2
 
 
 def test_what_a_handler_says_on_stderr_is_shown_though_it_exits_0(

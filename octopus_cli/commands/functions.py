@@ -17,23 +17,30 @@ if TYPE_CHECKING:
     from octopus_cli.handlers import HandlerTable
 
 
-def handler_table(function_set: FunctionSet) -> HandlerTable:
+def handler_table(function_set: FunctionSet, warned: set[str] | None = None) -> HandlerTable:
     """The set's handlers; what the user's handler file names wrongly is a warning on stderr.
 
     The user's file may serve several function sets, so an entry for a function this set
     lacks is not an error; but said nowhere, a typo in a function's name would go unseen.
+    A session that reads the file again and again passes ``warned``, the warnings it has
+    shown already, so each is said once.
     """
     from octopus_cli.handlers import load_handlers
 
     table = load_handlers(function_set)
     for warning in table.warnings:
-        report_warning(warning)
+        if warned is None or warning not in warned:
+            report_warning(warning)
+        if warned is not None:
+            warned.add(warning)
     return table
 
 
-def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
+def function_rows(
+    function_set: FunctionSet, warned: set[str] | None = None
+) -> list[dict[str, Any]]:
     """One record per function: token, signature, copied parameters, description, handler."""
-    table = handler_table(function_set)
+    table = handler_table(function_set, warned)
     return [
         {
             "token": f.token,
@@ -49,7 +56,7 @@ def function_rows(function_set: FunctionSet) -> list[dict[str, Any]]:
     ]
 
 
-def function_table(function_set: FunctionSet) -> Table:
+def function_table(function_set: FunctionSet, warned: set[str] | None = None) -> Table:
     table = Table(
         title=f"Function set {function_set.name!r} ({sys.platform})", title_justify="left"
     )
@@ -57,7 +64,7 @@ def function_table(function_set: FunctionSet) -> Table:
     table.add_column("signature", style="bold")
     table.add_column("handler")
     table.add_column("description", style="dim")
-    for row in function_rows(function_set):
+    for row in function_rows(function_set, warned):
         style = "green" if row["handler_available"] else "yellow"
         table.add_row(
             row["token_text"], row["signature"], f"[{style}]{row['handler']}[/]", row["description"]

@@ -86,6 +86,7 @@ class Repl:
         self.console = console
         self.run = run
         self.as_json = as_json
+        self.warned: set[str] = set()  # handler-file warnings shown this session
         self.commands: dict[str, Callable[[str], bool]] = {
             "/help": self._help,
             "/run": self._toggle("run"),
@@ -140,7 +141,7 @@ class Repl:
         if self.run and answer.outcome.kind is OutcomeKind.CALL:
             from octopus_cli.handlers import execute
 
-            table = handler_table(self.caller.function_set)  # read again: edits apply
+            table = handler_table(self.caller.function_set, self.warned)  # edits apply
             for call in answer.outcome.calls:
                 try:
                     result = execute(
@@ -179,7 +180,7 @@ class Repl:
         return toggle
 
     def _functions(self, _: str) -> bool:
-        self.console.print(function_table(self.caller.function_set))
+        self.console.print(function_table(self.caller.function_set, self.warned))
         return True
 
     def _model(self, _: str) -> bool:
