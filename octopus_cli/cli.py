@@ -123,11 +123,14 @@ def reflow_help(doc: str) -> str:
 
     Typer keeps single line breaks after the first paragraph, so source lines wrapped at
     our line length come out ragged on an 80-column terminal. Indented paragraphs (the
-    examples) and lists keep their lines.
+    examples) and "- " lists keep their lines; a line that starts with an option
+    (``--out ...``) is prose.
     """
     paragraphs = inspect.cleandoc(doc).split("\n\n")
     return "\n\n".join(
-        p if any(line[:1] in (" ", "-") for line in p.split("\n")) else " ".join(p.split("\n"))
+        p
+        if any(line.startswith((" ", "- ")) for line in p.split("\n"))
+        else " ".join(p.split("\n"))
         for p in paragraphs
     )
 

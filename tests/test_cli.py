@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,8 @@ def test_command_help_reflows_prose_and_keeps_examples_and_brackets() -> None:
     doc = """First line.
 
     A paragraph wrapped
-    in the source.
+    in the source, with an
+    --option at a line start.
 
     Examples:
 
@@ -54,7 +56,7 @@ def test_command_help_reflows_prose_and_keeps_examples_and_brackets() -> None:
     """
     assert reflow_help(doc).split("\n\n") == [
         "First line.",
-        "A paragraph wrapped in the source.",
+        "A paragraph wrapped in the source, with an --option at a line start.",
         "Examples:",
         '  octopus ask "one"\n  octopus ask "two"\n- a list item\n- another',
     ]
@@ -83,6 +85,21 @@ def test_help_examples_fit_an_80_column_terminal(command: list[str]) -> None:
         assert not after or after.startswith(("octopus ", "printf ", "cat ", "HF_", "OCTOPUS_")), (
             f"{lines[i].strip()!r} wraps onto {after!r}"
         )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help_prose_fills_an_80_column_terminal(command: list[str]) -> None:
+    # A line break kept from the source shows as a line that stops short while the next
+    # line's first word would have fitted on it.
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    prose = lines[: next(i for i, line in enumerate(lines) if line.startswith("╭"))]
+    for line, following in itertools.pairwise(prose):
+        text, after = line.rstrip(), following.strip()
+        if not text.strip() or not after or following.startswith("   "):
+            continue
+        assert len(text) + 1 + len(after.split()[0]) > 79, f"{text.strip()!r} breaks early"
 
 
 def test_every_command_is_listed_and_ends_its_help_on_a_closed_pipe() -> None:
