@@ -904,7 +904,7 @@ def execute(
     if dry_run:
         return HandlerResult(argv=plan.argv, ran=False, files=file_paths)
     if not assume_yes and not confirm(list(plan.argv)):
-        raise HandlerDeclined("declined", hint="nothing was run; pass --yes to skip the question")
+        raise HandlerDeclined("declined", hint="nothing was run")
     for pending in plan.files:
         if pending.data is None:
             pending.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -359,7 +359,8 @@ def test_run_asks_and_defaults_to_no(queue_outputs, recorded_handler: Path) -> N
     result = invoke("ask", "--run", "text Ann", input="\n")
     assert result.exit_code == 5
     assert "About to run" in result.stderr
-    assert "Error:" in result.stderr and "declined" in result.stderr
+    assert "Error: declined" in result.stderr
+    assert "nothing was run; pass --yes to skip the question" in result.stderr
     assert not recorded_handler.exists()
 
 

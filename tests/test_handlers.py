@@ -289,6 +289,7 @@ def test_confirmation_defaults_to_no_and_declining_runs_nothing(
         )
 
     assert caught.value.message == "declined"
+    assert caught.value.hint == "nothing was run"  # the flag to skip the question is the CLI's
     assert caught.value.exit_code == ExitCode.HANDLER == 5
     assert confirm.shown == [[sys.executable, str(recorder), str(out), "cats"]]
     assert not out.exists()

@@ -16,7 +16,7 @@ from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS, BatchedCaller
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.console import err_console, out_console
-from octopus_cli.errors import ExitCode, HandlerError, InputError, OctopusError
+from octopus_cli.errors import ExitCode, HandlerDeclined, HandlerError, InputError, OctopusError
 from octopus_cli.output import answer_to_dict, call_line, render_answer
 from octopus_cli.runtime import Answer, FunctionCaller
 
@@ -138,13 +138,18 @@ class _Asker:
 
         results = []
         for call in answer.outcome.calls:
-            result = execute(
-                call,
-                self._handler_table(),
-                assume_yes=self.yes,
-                dry_run=self.dry_run,
-                confirm=confirm_argv,
-            )
+            try:
+                result = execute(
+                    call,
+                    self._handler_table(),
+                    assume_yes=self.yes,
+                    dry_run=self.dry_run,
+                    confirm=confirm_argv,
+                )
+            except HandlerDeclined as declined:  # the flag that skips the question is ours
+                raise HandlerDeclined(
+                    declined.message, hint=f"{declined.hint}; pass --yes to skip the question"
+                ) from None
             record: dict[str, Any] = {
                 "argv": result.argv,
                 "ran": result.ran,
