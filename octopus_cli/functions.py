@@ -38,7 +38,8 @@ def e164(number: str) -> str:
 
 DEFAULT_SET = "android"
 _PARAM_KEYS = {
-    "name", "type", "choices", "default", "min", "max", "format", "unit", "copy", "description"
+    "name", "type", "choices", "default", "min", "max", "format", "unit", "copy", "after",
+    "description",
 }  # fmt: skip
 # Units of a number that is a length of time (see Parameter.unit).
 TIME_UNITS = ("seconds", "minutes", "hours")
@@ -68,6 +69,11 @@ class Parameter:
     date it names, or that plus a duration it names; for a number with a unit, a figure of
     the query or a length of time it names, in that unit). The decoding grammar keeps the
     model to those."""
+    after: str | None = None
+    """For a datetime: the parameter just before it, which it may not precede (an event's
+    end and its start). Validation rejects an earlier value; with ``copy``, the decoding
+    grammar pairs each start with the later values the query names (the same value only
+    when it names a single moment)."""
     description: str = ""
 
     @property
@@ -94,7 +100,7 @@ class Parameter:
         return None
 
     def trained_signature(self) -> tuple[Any, ...]:
-        """What a model learns of this parameter (all but description, unit and copy)."""
+        """What a model learns of this parameter (all but description, unit, copy and after)."""
         limits = (self.minimum, self.maximum, self.format)
         return (self.name, self.type, self.choices, self.has_default, self.default, *limits)
 
@@ -154,8 +160,9 @@ class FunctionSet:
     def signature_sha256(self) -> str:
         """A digest of what a model trained on this set learnt: its tokens and signatures.
 
-        Descriptions, comments and ``copy`` marks (a decoding rule) are left out, so a set
-        can be documented or given copy rules without invalidating models trained on it.
+        Descriptions, comments, ``copy`` marks and ``after`` rules (decoding and validation
+        rules) are left out, so a set can be documented or given them without invalidating
+        models trained on it.
         """
         functions = [
             [
@@ -243,6 +250,12 @@ def _parse_function(entry: Any, where: str) -> FunctionSpec:
     parameters = tuple(_parse_parameter(p, f"{where}: {name}") for p in params)
     if repeated := _repeated([p.name for p in parameters]):  # a call would lose a value
         raise FunctionSetError(f"{where}: {name}: parameter {repeated[0]} is listed twice")
+    for before, p in zip((None, *parameters), parameters, strict=False):
+        if p.after is not None and not _follows(p, before):
+            raise FunctionSetError(
+                f"{where}: {name}.{p.name}: after names the datetime parameter just before it,"
+                " and neither has a default"
+            )
     seen_default = False
     for p in parameters:
         if seen_default and not p.has_default:
@@ -254,6 +267,16 @@ def _parse_function(entry: Any, where: str) -> FunctionSpec:
         description=str(entry.get("description", "")),
         parameters=parameters,
         irrelevant=bool(entry.get("irrelevant", False)),
+    )
+
+
+def _follows(param: Parameter, before: Parameter | None) -> bool:
+    """Whether ``param.after`` is a rule the grammar can keep: two datetimes side by side."""
+    return (
+        before is not None
+        and param.after == before.name
+        and param.format == before.format == "datetime"
+        and not (param.has_default or before.has_default)
     )
 
 
@@ -312,6 +335,7 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         format=fmt,
         unit=unit,
         copy=copy,
+        after=entry.get("after"),
         description=str(entry.get("description", "")),
     )
     # A default or choice that breaks the parameter's own rules is a bug in the file; so is a

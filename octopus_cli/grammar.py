@@ -137,20 +137,63 @@ def _function_rule(
         else:
             rules[rule] = _value_rule(param)
         values.append(rule)
-    positional = _argument_list(params, values, keyword=False)
-    keyword = _argument_list(params, values, keyword=True)
+    pairs = _ordered_pairs(function, rules, copying)
+    positional = _argument_list(params, values, pairs, keyword=False)
+    keyword = _argument_list(params, values, pairs, keyword=True)
     return f'{head}"(" ({positional} | {keyword}) ")"'
 
 
-def _argument_list(params: tuple[Parameter, ...], values: list[str], keyword: bool) -> str:
-    """Arguments in signature order; the trailing ones that have defaults may be left out."""
+def _ordered_pairs(
+    function: FunctionSpec, rules: dict[str, str], copying: _Copying | None
+) -> dict[int, tuple[str, str]]:
+    """One rule, positional and keyword, for each copied ``after`` parameter whose values the
+    query names and the parameter before it together, so that the pair is in order; keyed
+    by the first one's index."""
+    pairs: dict[int, tuple[str, str]] = {}
+    for i, param in enumerate(function.parameters):
+        if copying is None or param.after is None:
+            continue
+        before = function.parameters[i - 1]  # load_function_set checks it is this one
+        ends_by_start = copying.ordered_values(param) if before.copy and param.copy else {}
+        if not ends_by_start:
+            continue
+        for p in (before, param):  # the pair's rule takes the place of their own
+            del rules[_rule_name("v", function.name, p.name)]
+        names = []
+        for keyword in (False, True):
+            first, second = (
+                _literal(f"{p.name}=") + " " if keyword else "" for p in (before, param)
+            )
+            options = [
+                f"{first}{_literal(quoted(start))} sep {second}"
+                f"({' | '.join(_literal(quoted(end)) for end in ends)})"
+                for start, ends in ends_by_start.items()
+            ]
+            names.append(_rule_name("pair", function.name, param.name, "kw" if keyword else "pos"))
+            rules[names[-1]] = " | ".join(options)
+        pairs[i - 1] = (names[0], names[1])
+    return pairs
+
+
+def _argument_list(
+    params: tuple[Parameter, ...],
+    values: list[str],
+    pairs: Mapping[int, tuple[str, str]],
+    keyword: bool,
+) -> str:
+    """Arguments in signature order; the trailing ones that have defaults may be left out.
+    ``pairs`` maps a parameter's index to a rule for it and the next one together."""
 
     def item(i: int) -> str:
+        if i in pairs:
+            return pairs[i][keyword]
         return f"{_literal(params[i].name + '=')} {values[i]}" if keyword else values[i]
 
     # Build from the end: each optional tail nests inside the previous argument.
     text = ""
     for i in reversed(range(len(params))):
+        if i - 1 in pairs:
+            continue  # written by the pair rule of the parameter before it
         current = item(i) + (f" {text}" if text else "")
         optional = "?" if params[i].has_default else ""
         text = current if i == 0 else f"(sep {current}){optional}"
@@ -302,15 +345,29 @@ class _Copying:
             span = self._spans()
             value = f'"\'" {span} "\'"' if span else None
         else:
-            if param.format not in self._matches:  # read once: start and end time share it
-                self._matches[param.format] = format_matches(self.query, param.format)
-            found = self._matches[param.format]
+            found = self._found(param.format)
             value = " | ".join(_literal(quoted(v)) for v in found) if found else None
         if value is None:  # nothing to copy: typed as usual, and validation has the last word
             return _value_rule(param)
         if param.has_default:
             value = f"{_literal(format_value(param.default))} | {value}"
         return value
+
+    def ordered_values(self, param: Parameter) -> dict[str, list[str]]:
+        """The values the parameter before an ``after`` one may take from the query, each
+        with the values this one may then take: the later ones. Only a query that names
+        one moment (no end, no length of time) gets an end equal to the start."""
+        assert param.format is not None
+        found = self._found(param.format)
+        later = {start: [v for v in found if v > start] for start in found}
+        if not any(later.values()):
+            return {start: [start] for start in found}
+        return {start: ends for start, ends in later.items() if ends}
+
+    def _found(self, fmt: str) -> list[str]:
+        if fmt not in self._matches:  # read once: start and end time share it
+            self._matches[fmt] = format_matches(self.query, fmt)
+        return self._matches[fmt]
 
     def _amounts(self, param: Parameter) -> str | None:
         """The figures and lengths of time of the query, in the parameter's unit and type."""

@@ -141,6 +141,21 @@ parameters = [{ name = "on", type = "bool" }]
             "parameters = [{name='x', type='str', choices=['p', 'q'], default='r'}]",
             "'r': must be one of 'p', 'q'",
         ),
+        *(
+            (
+                "[[function]]\ntoken = 0\nname = 'a'\nparameters = [" + params + "]",
+                "after names the datetime parameter just before it",
+            )
+            for params in (
+                # not the one before; not a datetime; one with a default; itself
+                "{name='s', type='str', format='datetime'}, {name='x', type='int'},"
+                " {name='e', type='str', format='datetime', after='s'}",
+                "{name='s', type='str'}, {name='e', type='str', after='s'}",
+                "{name='s', type='str', format='datetime'},"
+                " {name='e', type='str', format='datetime', after='s', default='2024-01-01-00-00'}",
+                "{name='e', type='str', format='datetime', after='e'}",
+            )
+        ),
         ("[[function]\n", "cannot read function set"),
         ("[[function]]\ntoken = 0\nname = 'a'\ncolour = 'red'", "unknown keys"),
     ],

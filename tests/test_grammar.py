@@ -88,6 +88,28 @@ CASES = [
     (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-12-36', '2026-03-06-14-06')", True),
     (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-12-36', '2026-03-06-13-36')", False),
     (CALENDAR, "create_calendar_event", "('Demo', '2026-03-07-12-36', '2026-03-07-14-06')", False),
+    # The end comes after the start; only a query that names one moment ends where it starts.
+    (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-12-36', '2026-03-06-12-36')", False),
+    (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-14-06', '2026-03-06-12-36')", False),
+    (CALENDAR, "create_calendar_event", "('Demo', '2026-03-06-14-06', '2026-03-06-14-06')", False),
+    (
+        CALENDAR,
+        "create_calendar_event",
+        "(title='Demo', start_time='2026-03-06-12-36', end_time='2026-03-06-14-06')",
+        True,
+    ),
+    (
+        CALENDAR,
+        "create_calendar_event",
+        "(title='Demo', start_time='2026-03-06-12-36', end_time='2026-03-06-12-36')",
+        False,
+    ),
+    (
+        "add Demo on March 6, 2026 at 12:36 pm",
+        "create_calendar_event",
+        "('Demo', '2026-03-06-12-36', '2026-03-06-12-36')",
+        True,
+    ),
     # Nothing to read: typed as usual.
     ("wake me up early", "set_timer_alarm", "('05:10')", True),
     # A length of time in the parameter's unit, any other figure of the query, or the default.
