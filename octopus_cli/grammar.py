@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter, e164
-from octopus_cli.timewords import amounts_in, datetime_values, time24_values
+from octopus_cli.timewords import amounts_in, datetime_values, lengths_in, time24_values
 
 MAX_STRING_CHARS = 128
 MAX_PARALLEL_CALLS = 3
@@ -138,8 +138,9 @@ def _function_rule(
             rules[rule] = _value_rule(param)
         values.append(rule)
     pairs = _ordered_pairs(function, rules, copying)
-    positional = _argument_list(params, values, pairs, keyword=False)
-    keyword = _argument_list(params, values, pairs, keyword=True)
+    stated = {i for i, p in enumerate(params) if copying is not None and copying.states(p)}
+    positional = _argument_list(params, values, pairs, stated, keyword=False)
+    keyword = _argument_list(params, values, pairs, stated, keyword=True)
     return f'{head}"(" ({positional} | {keyword}) ")"'
 
 
@@ -179,10 +180,12 @@ def _argument_list(
     params: tuple[Parameter, ...],
     values: list[str],
     pairs: Mapping[int, tuple[str, str]],
+    stated: set[int],
     keyword: bool,
 ) -> str:
-    """Arguments in signature order; the trailing ones that have defaults may be left out.
-    ``pairs`` maps a parameter's index to a rule for it and the next one together."""
+    """Arguments in signature order; the trailing ones that have defaults may be left out,
+    unless the query states one of them (``stated``) or a later one. ``pairs`` maps a
+    parameter's index to a rule for it and the next one together."""
 
     def item(i: int) -> str:
         if i in pairs:
@@ -190,15 +193,16 @@ def _argument_list(
         return f"{_literal(params[i].name + '=')} {values[i]}" if keyword else values[i]
 
     # Build from the end: each optional tail nests inside the previous argument.
+    needed = [i for i, p in enumerate(params) if not p.has_default or i in stated]
+    last_needed = max(needed, default=-1)
     text = ""
     for i in reversed(range(len(params))):
         if i - 1 in pairs:
             continue  # written by the pair rule of the parameter before it
         current = item(i) + (f" {text}" if text else "")
-        optional = "?" if params[i].has_default else ""
+        optional = "?" if i > last_needed else ""
         text = current if i == 0 else f"(sep {current}){optional}"
-    required = [p for p in params if not p.has_default]
-    return f"({text})" + ("" if required else "?")
+    return f"({text})" + ("" if needed else "?")
 
 
 def _value_rule(param: Parameter) -> str:
@@ -328,6 +332,18 @@ def _joined(text: str, i: int) -> bool:
 _HARD_BREAKS = frozenset("\n\r")  # a copied value stays within one line of the query
 
 
+def _fitting(param: Parameter, amounts: list[float]) -> list[int | float]:
+    """The amounts a number parameter can take, in its type: a whole number for an int."""
+    values: list[int | float] = []
+    for amount in amounts:
+        if param.type == "int" and not amount.is_integer():
+            continue
+        value = int(amount) if param.type == "int" else amount
+        if param.problem(value) is None:
+            values.append(value)
+    return values
+
+
 class _Copying:
     """The rules that hold ``copy`` parameters to one query's words."""
 
@@ -349,7 +365,7 @@ class _Copying:
             value = " | ".join(_literal(quoted(v)) for v in found) if found else None
         if value is None:  # nothing to copy: typed as usual, and validation has the last word
             return _value_rule(param)
-        if param.has_default:
+        if param.has_default and not self.states(param):
             value = f"{_literal(format_value(param.default))} | {value}"
         return value
 
@@ -369,17 +385,18 @@ class _Copying:
             self._matches[fmt] = format_matches(self.query, fmt)
         return self._matches[fmt]
 
+    def states(self, param: Parameter) -> bool:
+        """Whether the query states a length of time this copied parameter can take ("for
+        90 seconds"), so the call must give it: the default does not stand in for it."""
+        if not param.copy or param.unit is None:
+            return False
+        return bool(_fitting(param, lengths_in(self.query, param.unit)))
+
     def _amounts(self, param: Parameter) -> str | None:
         """The figures and lengths of time of the query, in the parameter's unit and type."""
         assert param.unit is not None
-        values = []
-        for amount in amounts_in(self.query, param.unit):
-            if param.type == "int" and not amount.is_integer():
-                continue
-            value = int(amount) if param.type == "int" else amount
-            if param.problem(value) is None:
-                values.append(_literal(format_value(value)))
-        return " | ".join(values) if values else None
+        values = _fitting(param, amounts_in(self.query, param.unit))
+        return " | ".join(_literal(format_value(v)) for v in values) if values else None
 
     def _spans(self) -> str | None:
         """A rule for any run of whole words of the query; None if it has no words."""

@@ -152,9 +152,20 @@ def _durations(reader: _Reader) -> list[dt.timedelta]:
         (r"\bhour[- ]long\b", lambda m: 3600.0),
     ]  # fmt: skip
     for pattern, seconds in patterns:
-        found.extend((m.start(), seconds(m)) for m in reader.take(pattern))
+        for m in reader.take(pattern):
+            if not _in_a_name(reader.text, m.start(), m.end()):
+                found.append((m.start(), seconds(m)))
     lengths = [dt.timedelta(seconds=round(s)) for _, s in sorted(found, key=lambda f: f[0])]
     return [length for length in dict.fromkeys(lengths) if length]
+
+
+def _in_a_name(text: str, start: int, end: int) -> bool:
+    """Whether a figure and unit are glued into a longer token, as in the device name
+    "DESKTOP-7H2K" (not 7 hours): a letter or digit right after, or a letter and a hyphen
+    right before ("5-10 minutes" is still a length)."""
+    after = text[end : end + 1]
+    before = text[max(0, start - 2) : start]
+    return after.isalnum() or before[-1:].isalnum() or (before[-1:] == "-" and before[:1].isalpha())
 
 
 def clock_times_in(query: str) -> list[dt.time]:
@@ -230,6 +241,11 @@ def _clock_times(reader: _Reader) -> list[dt.time]:
     for m in reader.take(rf"\b({_HOUR})(?=\s*(?:-|to|until|till)\s*(?:{_HOUR}\b|\0))"):
         add(m.start(1), m.end(), hour_of(m[1]), None)
     return list(dict.fromkeys(time for _, time in sorted(found, key=lambda f: f[0])))
+
+
+def lengths_in(query: str, unit: str) -> list[float]:
+    """Every length of time the query names, counted in ``unit`` ("3 minutes": 180 seconds)."""
+    return [length.total_seconds() / _unit(unit) for length in durations_in(query)]
 
 
 def amounts_in(query: str, unit: str) -> list[float]:

@@ -125,14 +125,21 @@ CASES = [
         "('earbuds', 3)",
         False,
     ),
-    (
-        "pair with my earbuds and wait up to 3 minutes",
-        "connect_to_bluetooth_device",
-        "('earbuds')",
-        True,
+    # A length of time the query states must be given: the default does not stand in for it.
+    *(
+        (
+            "pair with my earbuds and wait up to 3 minutes",
+            "connect_to_bluetooth_device",
+            call,
+            False,
+        )
+        for call in ("('earbuds')", "('earbuds', 10)", "(device_name='earbuds')")
     ),
     ("pair with my earbuds, timeout 45", "connect_to_bluetooth_device", "('earbuds', 45)", True),
+    ("pair with my earbuds, timeout 45", "connect_to_bluetooth_device", "('earbuds')", True),
     ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds', 45)", True),
+    ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds')", True),
+    ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds', 10)", True),
     # Phone numbers: as written, or in E.164 when given with a country code.
     ("call +44 20 7946 0958 now", "make_phone_call", "('+442079460958')", True),
     ("call +44 20 7946 0958 now", "make_phone_call", "('+44 20 7946 0958')", True),

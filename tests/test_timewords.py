@@ -100,6 +100,10 @@ def test_clock_times_in(query: str, times: list[str]) -> None:
         ("for 45 mins", [45]),
         ("wait 90 seconds", [1.5]),
         ("at 3 pm on 2026-01-02", []),
+        # A figure and unit inside a name are not a length of time.
+        ("link up with DESKTOP-7H2K", []),
+        ("pair WH-1000XM4, wait 30s", [0.5]),
+        ("back in 5-10 minutes", [10]),
     ],
 )
 def test_durations_in(query: str, minutes: list[float]) -> None:

@@ -17,7 +17,7 @@ from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.grammar import format_matches, format_value
-from octopus_cli.timewords import amounts_in
+from octopus_cli.timewords import amounts_in, lengths_in
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
     HELDOUT,
@@ -199,9 +199,10 @@ def test_copied_values_appear_verbatim_and_fit_the_grammar(
             if not param.copy:
                 continue
             value = e.arguments[param.name]
-            if param.unit is not None:  # the default, or a figure or length of time named
-                offered = amounts_in(e.query, param.unit)
-                assert value == param.default or value in offered, (e.query, value)
+            if param.unit is not None:  # a length of time stated; else the default or a figure
+                stated = lengths_in(e.query, param.unit)
+                offered = stated or [param.default, *amounts_in(e.query, param.unit)]
+                assert value in offered, (e.query, value)
             elif param.format is not None:  # an address, number or time found in the query
                 assert value in format_matches(e.query, param.format), (e.query, value)
             else:  # the default, or whole words of the query as written
