@@ -67,8 +67,8 @@ class Parameter:
     """The value is the user's own words: whole words of the query, or with a format, a
     match of that format found in it (for a time or datetime, a time the query names, on a
     date it names, or that plus a duration it names; for a number with a unit, a figure of
-    the query or a length of time it names, in that unit). The decoding grammar keeps the
-    model to those."""
+    the query or a length of time it names, in that unit, which then replaces the default).
+    The decoding grammar keeps the model to those."""
     after: str | None = None
     """For a datetime: the parameter just before it, which it may not precede (an event's
     end and its start). Validation rejects an earlier value; with ``copy``, the decoding
