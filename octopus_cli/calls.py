@@ -236,16 +236,5 @@ def bind_call(raw: RawCall, function_set: FunctionSet) -> BoundCall:
                 )
             if param.type == "float":
                 value = float(value)
-            if param.after is not None and _before(value, arguments[param.after]):
-                raise _Reject(
-                    OutcomeKind.INVALID_ARGUMENT,
-                    f"{function.name}: {param.name}={value!r} is before {param.after}",
-                )
         arguments[param.name] = value
     return BoundCall(function, arguments)
-
-
-def _before(value: str, earlier: Any) -> bool:
-    """Whether datetime ``value`` comes before ``earlier`` (fixed-width text sorts by time);
-    a nested call's value is only known when it runs."""
-    return isinstance(earlier, str) and value < earlier

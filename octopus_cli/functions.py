@@ -71,9 +71,10 @@ class Parameter:
     The decoding grammar keeps the model to those."""
     after: str | None = None
     """For a datetime: the parameter just before it, which it may not precede (an event's
-    end and its start). Validation rejects an earlier value; with ``copy``, the decoding
-    grammar pairs each start with the later values the query names (the same value only
-    when it names a single moment)."""
+    end and its start). With ``copy``, the decoding grammar pairs each start with the later
+    values the query names (the same value only when it names a single moment). Not a
+    validation rule: where the query names no time the grammar types the values freely,
+    and everything it lets through must validate."""
     description: str = ""
 
     @property
