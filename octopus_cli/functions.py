@@ -161,9 +161,9 @@ class FunctionSet:
     def signature_sha256(self) -> str:
         """A digest of what a model trained on this set learnt: its tokens and signatures.
 
-        Descriptions, comments, ``copy`` marks and ``after`` rules (decoding and validation
-        rules) are left out, so a set can be documented or given them without invalidating
-        models trained on it.
+        Descriptions, comments, ``copy`` marks and ``after`` rules (decoding rules) are
+        left out, so a set can be documented or given them without invalidating models
+        trained on it.
         """
         functions = [
             [

@@ -353,6 +353,7 @@ class _Copying:
         self._span_rule: str | None = None
         self._spans_built = False
         self._matches: dict[str, list[str]] = {}
+        self._lengths: dict[str, list[float]] = {}
 
     def value_rule(self, param: Parameter) -> str:
         if param.unit is not None:
@@ -390,7 +391,9 @@ class _Copying:
         90 seconds"), so the call must give it: the default does not stand in for it."""
         if not param.copy or param.unit is None:
             return False
-        return bool(_fitting(param, lengths_in(self.query, param.unit)))
+        if param.unit not in self._lengths:  # asked by the value rule and the argument list
+            self._lengths[param.unit] = lengths_in(self.query, param.unit)
+        return bool(_fitting(param, self._lengths[param.unit]))
 
     def _amounts(self, param: Parameter) -> str | None:
         """The figures and lengths of time of the query, in the parameter's unit and type."""
