@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 _SMALL_NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -245,7 +245,7 @@ def _clock_times(reader: _Reader) -> list[dt.time]:
 
 def lengths_in(query: str, unit: str) -> list[float]:
     """Every length of time the query names, counted in ``unit`` ("3 minutes": 180 seconds)."""
-    return [length.total_seconds() / _unit(unit) for length in durations_in(query)]
+    return _counted_in(durations_in(query), unit)
 
 
 def amounts_in(query: str, unit: str) -> list[float]:
@@ -254,9 +254,15 @@ def amounts_in(query: str, unit: str) -> list[float]:
     figure of it as written ("timeout 30")."""
     reader = _Reader(_prepared(query))
     _dates(reader)
-    lengths = [length.total_seconds() / _unit(unit) for length in _durations(reader)]
+    lengths = _counted_in(_durations(reader), unit)
     figures = [float(m[0]) for m in reader.take(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")]
     return list(dict.fromkeys(lengths + figures))
+
+
+def _counted_in(lengths: Iterable[dt.timedelta], unit: str) -> list[float]:
+    """Lengths of time as numbers of ``unit`` (180 for three minutes in seconds)."""
+    seconds = _unit(unit)
+    return [length.total_seconds() / seconds for length in lengths]
 
 
 def time24_values(query: str) -> list[str]:
