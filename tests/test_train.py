@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from octopus_cli.commands.train import train_command
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.train import trainer
-from octopus_cli.train.data import build_dataset
+from octopus_cli.train.data import build_dataset, templates_sha256
 from octopus_cli.train.trainer import (
     ADAPTER_FILE,
     LORA_TARGETS,
@@ -189,6 +189,7 @@ def test_manifest_fields(run: TrainReport, android: FunctionSet) -> None:
     assert manifest["data"]["seed"] == 7
     assert manifest["data"]["per_function"] == 3 and manifest["data"]["irrelevant"] == 6
     assert manifest["data"]["train_examples"] > 0 and manifest["data"]["heldout_examples"] > 0
+    assert manifest["data"]["templates_sha256"] == templates_sha256()
     training = manifest["training"]
     assert set(training) == {
         "steps",

@@ -30,6 +30,7 @@ from octopus_cli.train.data import (
     read_examples,
     same_values,
     split_examples,
+    templates_sha256,
     time_phrases,
 )
 
@@ -431,6 +432,20 @@ def test_bad_example_lines_name_the_line(
     with pytest.raises(InputError) as error:
         read_examples(path, android)
     assert f"{path}:3:" in error.value.message and message in error.value.message
+
+
+def test_templates_fingerprint_follows_every_template_and_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A manifest's seed names its examples only together with this fingerprint.
+    before = templates_sha256()
+    assert before == templates_sha256() and len(before) == 64
+    monkeypatch.setattr(T, "ROOMS", (*T.ROOMS, "attic"))
+    after_pool = templates_sha256()
+    templates = dict(T.TEMPLATES)
+    templates["take_a_photo"] = (*templates["take_a_photo"], "snap a {camera} photo")
+    monkeypatch.setattr(T, "TEMPLATES", templates)
+    assert len({before, after_pool, templates_sha256()}) == 3
 
 
 def test_data_command_default_heldout_fraction_is_the_generators() -> None:

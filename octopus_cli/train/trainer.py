@@ -52,7 +52,12 @@ from octopus_cli.atomic import publish, temporary_sibling
 from octopus_cli.errors import OctopusError
 from octopus_cli.functions import FunctionSet, builtin_path
 from octopus_cli.runtime import build_prompt
-from octopus_cli.train.data import DEFAULT_HELDOUT_FRACTION, Example, build_dataset
+from octopus_cli.train.data import (
+    DEFAULT_HELDOUT_FRACTION,
+    Example,
+    build_dataset,
+    templates_sha256,
+)
 
 if TYPE_CHECKING:  # only for annotations; never imported at run time from here
     import torch
@@ -1099,6 +1104,7 @@ def build_manifest(
             "irrelevant": options.irrelevant,
             "train_examples": train_count,
             "heldout_examples": heldout_count,
+            "templates_sha256": templates_sha256(),
         },
         "training": {
             "steps": result.steps,
