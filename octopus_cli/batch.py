@@ -232,6 +232,7 @@ class BatchedCaller:
             stop_ids=[caller.end_id],
             grammar=caller.grammar_for(query),
             logit_filter=caller.string_guard(),
+            choice_ids=caller.token_ids,
         )
         if shared < len(self._prefix):  # this prompt parts from the prefix early
             self._c.llama_memory_seq_rm(self._memory, seq_id, shared, -1)
@@ -267,6 +268,7 @@ class BatchedCaller:
             prefill_seconds=sequence.first_token - sequence.admitted,
             decode_seconds=sequence.finished - sequence.first_token,
             batch_size=sequence.batch_size,
+            confidence=decoder.confidence,
         )
         return self.caller.answer(sequence.query, generation)
 

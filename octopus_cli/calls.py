@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from octopus_cli.functions import FunctionSet, FunctionSpec
+from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter, e164
+from octopus_cli.grounding import stated_figures, wants
+
+DEFAULT_MIN_CONFIDENCE = 0.9
+"""The default of ``--min-confidence``: calibrated on octopus-mini's held-out split (see
+docs/trust.md), where it keeps nearly every right call and stops many false ones."""
 
 _PLACEHOLDER = "__octopus_fn_{}"
 _PLACEHOLDER_PATTERN = re.compile(r"__octopus_fn_(\d+)")
@@ -30,10 +35,18 @@ class OutcomeKind(StrEnum):
     UNKNOWN_TOKEN = "unknown_token"
     WRONG_ARGUMENTS = "wrong_arguments"  # unknown, missing, duplicate or surplus arguments
     INVALID_ARGUMENT = "invalid_argument"  # a value breaks its parameter's type or rules
+    NEEDS_INPUT = "needs_input"  # a function fits, but the query lacks a value it needs
+    UNSURE = "unsure"  # the model's choice of function is below the confidence threshold
 
     @property
     def is_failure(self) -> bool:
-        return self not in (OutcomeKind.CALL, OutcomeKind.IRRELEVANT)
+        """Whether the model's answer is unusable (not a call, a refusal or a question)."""
+        return self not in (
+            OutcomeKind.CALL,
+            OutcomeKind.IRRELEVANT,
+            OutcomeKind.NEEDS_INPUT,
+            OutcomeKind.UNSURE,
+        )
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,9 @@ class BoundCall:
 
     function: FunctionSpec
     arguments: dict[str, Any]
+    missing: tuple[str, ...] = ()
+    """Parameters the query gave no value for (the model wrote ``None``): their
+    ``arguments`` are None until the user supplies them (:meth:`with_values`)."""
 
     @property
     def name(self) -> str:
@@ -66,12 +82,37 @@ class BoundCall:
         return f"{self.name}({', '.join(parts)})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "function": self.name,
             "token": self.token,
             "arguments": {k: _value_json(v) for k, v in self.arguments.items()},
             "call": self.call_string(),
         }
+        if self.missing:
+            record["missing"] = self.missing_values()
+        return record
+
+    def missing_values(self) -> list[dict[str, Any]]:
+        """Each missing parameter: its name, type and what kind of value it wants."""
+        return [
+            {"name": p.name, "type": p.type, "wants": wants(p)}
+            for p in self.function.parameters
+            if p.name in self.missing
+        ]
+
+    def with_values(self, values: dict[str, Any]) -> BoundCall:
+        """This call with missing values supplied; each must fit its parameter."""
+        arguments = dict(self.arguments)
+        for name, value in values.items():
+            param = self.function.parameter(name)
+            if param is None or name not in self.missing:
+                raise ValueError(f"{self.name} is not missing {name!r}")
+            problem = param.problem(value)
+            if problem:
+                raise ValueError(f"{name}={value!r} {problem}")
+            arguments[name] = float(value) if param.type == "float" else value
+        missing = tuple(name for name in self.missing if name not in values)
+        return BoundCall(self.function, arguments, missing)
 
     @property
     def has_nested_calls(self) -> bool:
@@ -86,10 +127,38 @@ class Outcome:
     raw: str
     calls: tuple[BoundCall, ...] = ()
     error: str | None = None
+    confidence: float | None = None
+    """The model's probability for its first function, over the set's functional tokens."""
 
     @property
     def call(self) -> BoundCall | None:
         return self.calls[0] if self.calls else None
+
+    @property
+    def missing(self) -> list[tuple[int, Parameter]]:
+        """(call index, parameter) for each value the calls still lack."""
+        return [
+            (i, p)
+            for i, c in enumerate(self.calls)
+            for p in c.function.parameters
+            if p.name in c.missing
+        ]
+
+    def confirmed(self) -> Outcome:
+        """An ``unsure`` answer the user confirmed: a call, or a question for its values."""
+        if self.kind is not OutcomeKind.UNSURE:
+            return self
+        kind = OutcomeKind.NEEDS_INPUT if self.missing else OutcomeKind.CALL
+        return replace(self, kind=kind, error=None if kind is OutcomeKind.CALL else self.error)
+
+    def supplied(self, index: int, name: str, value: Any) -> Outcome:
+        """This answer with one missing value given (checked against its parameter); the
+        last one makes it a call."""
+        calls = list(self.calls)
+        calls[index] = calls[index].with_values({name: value})
+        if any(c.missing for c in calls):
+            return replace(self, calls=tuple(calls))
+        return replace(self, kind=OutcomeKind.CALL, calls=tuple(calls), error=None)
 
 
 def _value_string(value: Any) -> str:
@@ -121,7 +190,56 @@ def parse_output(raw: str, function_set: FunctionSet) -> Outcome:
         return Outcome(reject.kind, raw, error=reject.message)
     if all(c.function.irrelevant for c in calls):
         return Outcome(OutcomeKind.IRRELEVANT, raw, calls=calls)
+    if any(c.missing for c in calls):
+        missing = ", ".join(f"{c.name}: {', '.join(c.missing)}" for c in calls if c.missing)
+        return Outcome(
+            OutcomeKind.NEEDS_INPUT, raw, calls=calls, error=f"the query lacks {missing}"
+        )
     return Outcome(OutcomeKind.CALL, raw, calls=calls)
+
+
+_YES = ("y", "yes", "true", "on", "1")
+_NO = ("n", "no", "false", "off", "0")
+
+
+def read_value(param: Parameter, text: str) -> Any:
+    """A value a person typed for ``param``, in its type; ValueError says what is wrong."""
+    text = text.strip()
+    value: Any = text
+    if param.type == "bool":
+        if text.lower() not in (*_YES, *_NO):
+            raise ValueError("answer yes or no")
+        value = text.lower() in _YES
+    elif param.type in ("int", "float"):
+        try:
+            value = float(text)
+        except ValueError:
+            figures = stated_figures(text, param)
+            if len(figures) != 1:
+                raise ValueError(f"expected {wants(param)}") from None
+            value = figures[0]
+        if param.type == "int":
+            if not float(value).is_integer():
+                raise ValueError("expected a whole number")
+            value = int(value)
+    elif param.format == "phone" and text.startswith("+"):
+        value = e164(text)
+    problem = param.problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def judged(outcome: Outcome, confidence: float | None, min_confidence: float) -> Outcome:
+    """``outcome`` with the model's confidence; a call or a question for a value whose
+    function the model chose with less than ``min_confidence`` becomes ``unsure``."""
+    kind = outcome.kind
+    unsure = confidence is not None and confidence < min_confidence
+    if unsure and kind in (OutcomeKind.CALL, OutcomeKind.NEEDS_INPUT):
+        guess = outcome.call.name if outcome.call else "?"
+        error = f"not sure {guess} fits (confidence {confidence:.2f} < {min_confidence:g})"
+        return replace(outcome, kind=OutcomeKind.UNSURE, confidence=confidence, error=error)
+    return replace(outcome, confidence=confidence)
 
 
 def _strip_end(raw: str, end_token: str) -> tuple[str, bool]:
@@ -216,9 +334,14 @@ def bind_call(raw: RawCall, function_set: FunctionSet) -> BoundCall:
             raise _Reject(OutcomeKind.WRONG_ARGUMENTS, f"argument {name!r} given twice")
         given[name] = value
     arguments: dict[str, Any] = {}
+    missing: list[str] = []
     for param in params:
         if param.name in given:
             value = given[param.name]
+            if value is None:  # the grammar's marker: the query holds no value for it
+                missing.append(param.name)
+                arguments[param.name] = None
+                continue
         elif param.has_default:
             value = param.default
         else:
@@ -237,4 +360,4 @@ def bind_call(raw: RawCall, function_set: FunctionSet) -> BoundCall:
             if param.type == "float":
                 value = float(value)
         arguments[param.name] = value
-    return BoundCall(function, arguments)
+    return BoundCall(function, arguments, tuple(missing))

@@ -23,6 +23,7 @@ EXIT_CODES_HELP = (
     "5 handler failed, missing or declined · 6 the model's answer is unusable "
     "(no end token, unparsable, unknown token, breaks the signature) · "
     "7 unreadable input (non-UTF-8 stdin, a query too long, bad function set or handler file) · "
+    "8 a value the call needs is missing · 9 the model is unsure which function fits · "
     "130 interrupted · 141 stdout closed by the reader."
 )
 

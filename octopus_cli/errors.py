@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     HANDLER = 5  # handler failed, timed out, is missing, or was declined
     UNPARSABLE = 6  # the model's output is malformed or breaks the function's signature
     BAD_INPUT = 7  # unreadable input: non-UTF-8 stdin, too long a query, bad function set
+    NEEDS_INPUT = 8  # a function fits but the query lacks a value it needs (none was given)
+    UNSURE = 9  # the model's choice of function is below --min-confidence (not confirmed)
     BROKEN_PIPE = 141  # stdout closed by the reader (128 + SIGPIPE, as shells report it)
 
 

@@ -26,7 +26,7 @@ STRING_FORMATS: dict[str, str] = {
     "time24": r"([01][0-9]|2[0-3]):[0-5][0-9]",
     "datetime": r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])-([01][0-9]|2[0-3])-[0-5][0-9]",
     "email": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-    "phone": r"\+?\(?[0-9][0-9 ()-]{1,19}",  # "(212) 555-0182" opens with a bracket
+    "phone": r"\+?\(?[0-9][0-9 ().-]{1,19}",  # "(212) 555-0182" opens with a bracket
     "language": r"[a-z]{2}",
 }
 
@@ -68,7 +68,9 @@ class Parameter:
     match of that format found in it (for a time or datetime, a time the query names, on a
     date it names, or that plus a duration it names; for a number with a unit, a figure of
     the query or a length of time it names, in that unit, which then replaces the default).
-    The decoding grammar keeps the model to those."""
+    For a number without a unit: a figure the query states, in digits or words, inside
+    the range. The decoding grammar keeps the model to those; where the query holds none
+    and there is no default, it offers only ``None``, and the answer asks for the value."""
     after: str | None = None
     """For a datetime: the parameter just before it, which it may not precede (an event's
     end and its start). With ``copy``, the decoding grammar pairs each start with the later
@@ -308,11 +310,14 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
     copy = entry.get("copy", False)
     if not isinstance(copy, bool):
         raise FunctionSetError(f"{where}.{name}: copy must be true or false")
-    copyable = (type_name == "str" and fmt in (None, *COPYABLE_FORMATS)) or unit is not None
+    copyable = (type_name == "str" and fmt in (None, *COPYABLE_FORMATS)) or type_name in (
+        "int",
+        "float",
+    )
     if copy and (not copyable or "choices" in entry):
         raise FunctionSetError(
             f"{where}.{name}: copy applies to str without choices, with no format or one of "
-            f"{', '.join(COPYABLE_FORMATS)}, and to int and float with a unit"
+            f"{', '.join(COPYABLE_FORMATS)}, and to int and float"
         )
     low, high = entry.get("min"), entry.get("max")
     for limit in (low, high):

@@ -24,12 +24,12 @@ chooses; it cannot misspell or invent words, nor add up times wrongly.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from octopus_cli.functions import STRING_FORMATS, FunctionSet, FunctionSpec, Parameter, e164
-from octopus_cli.timewords import amounts_in, datetime_values, lengths_in, time24_values
+from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter
+from octopus_cli.grounding import MISSING, fitting, format_matches, stated_figures
+from octopus_cli.timewords import amounts_in, lengths_in
 
 MAX_STRING_CHARS = 128
 MAX_PARALLEL_CALLS = 3
@@ -47,7 +47,7 @@ _FORMAT_RULES: dict[str, str] = {
         '[A-Za-z0-9._%+-]{1,32} "@" [A-Za-z0-9-]{1,24} ("." [A-Za-z0-9-]{1,24}){0,2}'
         ' "." [A-Za-z]{2,6}'
     ),
-    "phone": '"+"? "("? [0-9] [0-9 ()-]{1,19}',
+    "phone": '"+"? "("? [0-9] [0-9 ().-]{1,19}',
     "language": "[a-z] [a-z]",
 }
 _FORMAT_CHARS = {
@@ -260,52 +260,6 @@ def max_call_chars(
     return max_parallel_calls * (longest + 2)
 
 
-# A phone number as people write it: digit groups joined by spaces, dashes and brackets.
-_PHONE_RUN = re.compile(r"\+?\(?[0-9][0-9 ()-]*[0-9]")
-_PHONE_GROUP = re.compile(r"\+?\(?[0-9]+\)?")
-_EMAIL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9._%+-])" + STRING_FORMATS["email"])
-_MIN_PHONE_DIGITS = 3
-
-
-def format_matches(text: str, fmt: str) -> list[str]:
-    """The values of format ``fmt`` that ``text`` contains, as a ``copy`` parameter takes them.
-
-    A phone number is offered as written and, when it starts with a country code, in E.164
-    ("+44 20 7946 0958" -> "+442079460958"); any run of its digit groups is offered too, as
-    a number may stand next to other figures. Times and datetimes are read as people write
-    them (see :mod:`octopus_cli.timewords`).
-    """
-    found: list[str] = []
-    if fmt == "time24":
-        found = time24_values(text)
-    elif fmt == "datetime":
-        found = datetime_values(text)
-    elif fmt == "email":
-        found = [m.group() for m in _EMAIL_IN_TEXT.finditer(text)]
-    elif fmt == "phone":
-        for run in _PHONE_RUN.finditer(text):
-            groups = list(_PHONE_GROUP.finditer(run.group()))
-            for i, first in enumerate(groups):
-                for last in groups[i:]:
-                    number = _without_stray_bracket(run.group()[first.start() : last.end()])
-                    if len(e164(number)) - 1 < _MIN_PHONE_DIGITS:  # "+" and the digits
-                        continue
-                    found.append(number)
-                    if number.startswith("+"):
-                        found.append(e164(number))
-    pattern = STRING_FORMATS[fmt]
-    return [v for v in dict.fromkeys(found) if re.fullmatch(pattern, v)]
-
-
-def _without_stray_bracket(number: str) -> str:
-    """A number cut from a run without the bracket around it: "(475 555 8823)" -> digits."""
-    if number.startswith("(") and ")" not in number:
-        number = number[1:]
-    if number.endswith(")") and "(" not in number:
-        number = number[:-1]
-    return number
-
-
 _APOSTROPHES = frozenset("'\u2019")
 
 
@@ -332,18 +286,6 @@ def _joined(text: str, i: int) -> bool:
 _HARD_BREAKS = frozenset("\n\r")  # a copied value stays within one line of the query
 
 
-def _fitting(param: Parameter, amounts: list[float]) -> list[int | float]:
-    """The amounts a number parameter can take, in its type: a whole number for an int."""
-    values: list[int | float] = []
-    for amount in amounts:
-        if param.type == "int" and not amount.is_integer():
-            continue
-        value = int(amount) if param.type == "int" else amount
-        if param.problem(value) is None:
-            values.append(value)
-    return values
-
-
 class _Copying:
     """The rules that hold ``copy`` parameters to one query's words."""
 
@@ -358,14 +300,17 @@ class _Copying:
     def value_rule(self, param: Parameter) -> str:
         if param.unit is not None:
             value = self._amounts(param)
+        elif param.type in ("int", "float"):
+            figures = fitting(param, stated_figures(self.query, param))
+            value = " | ".join(_literal(format_value(v)) for v in figures) if figures else None
         elif param.format is None:
             span = self._spans()
             value = f'"\'" {span} "\'"' if span else None
         else:
             found = self._found(param.format)
             value = " | ".join(_literal(quoted(v)) for v in found) if found else None
-        if value is None:  # nothing to copy: typed as usual, and validation has the last word
-            return _value_rule(param)
+        if value is None:  # nothing to copy: the default, or else the marker for "not given"
+            return _literal(format_value(param.default) if param.has_default else MISSING)
         if param.has_default and not self.states(param):
             value = f"{_literal(format_value(param.default))} | {value}"
         return value
@@ -393,12 +338,12 @@ class _Copying:
             return False
         if param.unit not in self._lengths:  # asked by the value rule and the argument list
             self._lengths[param.unit] = lengths_in(self.query, param.unit)
-        return bool(_fitting(param, self._lengths[param.unit]))
+        return bool(fitting(param, self._lengths[param.unit]))
 
     def _amounts(self, param: Parameter) -> str | None:
         """The figures and lengths of time of the query, in the parameter's unit and type."""
         assert param.unit is not None
-        values = _fitting(param, amounts_in(self.query, param.unit))
+        values = fitting(param, amounts_in(self.query, param.unit))
         return " | ".join(_literal(format_value(v)) for v in values) if values else None
 
     def _spans(self) -> str | None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from octopus_cli.calls import OutcomeKind
+from octopus_cli.grounding import out_of_range, wants
 from octopus_cli.runtime import Answer
 
 
@@ -21,19 +22,28 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     """The ``--json`` object: query, status, first call, all calls, raw output, timings."""
     outcome = answer.outcome
     first = outcome.call
-    return {
+    acts = outcome.kind in (OutcomeKind.CALL, OutcomeKind.IRRELEVANT)
+    record: dict[str, Any] = {
         "query": answer.query,
         "status": str(outcome.kind),
         "function": first.name if first else None,
         "token": first.token if first else None,
         "arguments": first.to_dict()["arguments"] if first else None,
-        "call": call_line(answer) if outcome.calls else None,
+        # Only an answer that can act has a call; an unsure one or one that lacks a value
+        # carries its best guess instead, so `jq .call` never picks up a call to run.
+        "call": call_line(answer) if outcome.calls and acts else None,
         "calls": [c.to_dict() for c in outcome.calls],
+        "confidence": None if outcome.confidence is None else round(outcome.confidence, 4),
         "raw": outcome.raw,
         "error": outcome.error,
         "timings": answer.timings(),
-        **answer.extra,
     }
+    if outcome.kind is OutcomeKind.NEEDS_INPUT:
+        record["missing"] = [m for c in outcome.calls for m in c.missing_values()]
+        record["note"] = out_of_range_note(answer)
+    if outcome.kind is OutcomeKind.UNSURE:
+        record["guess"] = call_line(answer)
+    return record | answer.extra
 
 
 def answer_to_json(answer: Answer) -> str:
@@ -48,6 +58,23 @@ def call_line(answer: Answer) -> str:
 def _safe(text: str) -> str:
     """Printable form of untrusted text: control characters escaped as in ``repr``."""
     return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
+def out_of_range_note(answer: Answer) -> str | None:
+    """Why a number is missing though the query states one: "400 is outside 50 to 90"."""
+    notes = []
+    for _, param in answer.outcome.missing:
+        figures = out_of_range(answer.query, param)
+        if figures:
+            shown = " or ".join(f"{f:g}" for f in figures)
+            notes.append(f"{param.name}: the query's {shown} is not {wants(param)}")
+    return "; ".join(notes) or None
+
+
+def _explain_out_of_range(answer: Answer, console: Console) -> None:
+    note = out_of_range_note(answer)
+    if note:
+        console.print(Text(_safe(note), style="dim"))
 
 
 def render_answer(answer: Answer, console: Console) -> None:
@@ -65,6 +92,20 @@ def render_answer(answer: Answer, console: Console) -> None:
             Text("No function fits this query", style="yellow"),
             Text("(irrelevant_function)", style="dim"),
         )
+    elif outcome.kind is OutcomeKind.UNSURE:
+        console.print(
+            Text("Not sure a function fits; best guess: ", style="yellow")
+            + Text(call_line(answer))
+            + Text(f"  (confidence {outcome.confidence:.2f})", style="dim")
+        )
+    elif outcome.kind is OutcomeKind.NEEDS_INPUT:
+        for call in outcome.calls:
+            if call.missing:
+                console.print(
+                    Text(f"{call.name} needs ", style="yellow")
+                    + Text("; ".join(f"{m['name']} ({m['wants']})" for m in call.missing_values()))
+                )
+        _explain_out_of_range(answer, console)
     elif outcome.kind.is_failure:
         console.print(
             Text(f"Unusable answer ({outcome.kind}): ", style="red")
@@ -78,6 +119,8 @@ def render_answer(answer: Answer, console: Console) -> None:
             table.add_column(style="dim")
             table.add_column()
             table.add_row("function", Text(f"{call.name}  (token {call.token})"))
+            if outcome.confidence is not None:
+                table.add_row("confidence", Text(f"{outcome.confidence:.2f}"))
             for name, value in call.arguments.items():
                 shown = value.call_string() if hasattr(value, "call_string") else repr(value)
                 table.add_row(name, Text(shown))

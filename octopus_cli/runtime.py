@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from octopus_cli.calls import Outcome, parse_output
+from octopus_cli.calls import Outcome, judged, parse_output
 from octopus_cli.errors import (
     CorruptModelError,
     MissingFunctionalTokensError,
@@ -125,6 +125,9 @@ class Generation:
     # With --batch, the most queries decoded in one llama.cpp batch with this one: its
     # seconds are then wall time shared with them, so they do not add up to the run's.
     batch_size: int = 1
+    # The first token's probability among the choice tokens (the set's functional
+    # tokens), when it is one of them: the model's confidence in its choice of function.
+    confidence: float | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -264,8 +267,12 @@ class Runtime:
         grammar: str | None = None,
         on_token: Callable[[int], None] | None = None,
         logit_filter: LogitFilter | None = None,
+        choice_ids: Sequence[int] = (),
     ) -> Generation:
-        """Greedy decoding until a stop id, an end-of-generation token or ``max_tokens``."""
+        """Greedy decoding until a stop id, an end-of-generation token or ``max_tokens``.
+
+        With ``choice_ids``, the generation's ``confidence`` is the first token's
+        probability among them (a softmax over their logits at the first step)."""
         decoder = GreedyDecoder(
             self.vocabulary,
             max_tokens=fit_max_tokens(len(prompt), max_tokens, self.n_ctx),
@@ -273,6 +280,7 @@ class Runtime:
             grammar=grammar,
             logit_filter=logit_filter,
             on_token=on_token,
+            choice_ids=choice_ids,
         )
         started = time.perf_counter()
         try:
@@ -294,6 +302,7 @@ class Runtime:
             evaluated_prompt_tokens=evaluated,
             prefill_seconds=prefilled - started,
             decode_seconds=finished - prefilled,
+            confidence=decoder.confidence,
         )
 
     def _logits(self) -> np.ndarray:
@@ -302,6 +311,16 @@ class Runtime:
 
 
 LogitFilter = Callable[[list[int], np.ndarray], None]
+
+
+def choice_probability(logits: np.ndarray, choice_ids: np.ndarray, token: int) -> float | None:
+    """``token``'s probability in a softmax over the choice tokens' ``logits``, or None if
+    it is not one of them."""
+    where = np.flatnonzero(choice_ids == token)
+    if not len(where):
+        return None
+    shifted = np.exp(logits - logits.max())
+    return float(shifted[where[0]] / shifted.sum())
 
 
 def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
@@ -414,8 +433,11 @@ class GreedyDecoder:
         grammar: str | None = None,
         logit_filter: LogitFilter | None = None,
         on_token: Callable[[int], None] | None = None,
+        choice_ids: Sequence[int] = (),
     ) -> None:
         self.vocabulary = vocabulary
+        self.choice_ids = np.asarray(choice_ids, dtype=np.int64)
+        self.confidence: float | None = None
         self.max_tokens = max_tokens
         self.stops = set(stop_ids)
         self.logit_filter = logit_filter
@@ -436,7 +458,12 @@ class GreedyDecoder:
         """
         if self.logit_filter is not None:
             self.logit_filter(self.tokens, logits)
+        choices = None
+        if not self.tokens and len(self.choice_ids):
+            choices = np.array(logits[self.choice_ids], dtype=np.float64)  # before the grammar
         token = self._prefer_stop(self._next_token(logits))
+        if choices is not None:
+            self.confidence = choice_probability(choices, self.choice_ids, token)
         self.tokens.append(token)
         if self.on_token is not None:
             self.on_token(token)
@@ -525,8 +552,10 @@ class FunctionCaller:
         use_grammar: bool = True,
         copy_values: bool = True,
         max_tokens: int | None = None,
+        min_confidence: float = 0.0,
     ) -> None:
         self.runtime = runtime
+        self.min_confidence = min_confidence
         self.function_set = function_set
         self.use_grammar = use_grammar
         self.token_ids = self._functional_token_ids()
@@ -587,6 +616,7 @@ class FunctionCaller:
             grammar=self.grammar_for(query),
             on_token=on_token,
             logit_filter=self.string_guard(),
+            choice_ids=self.token_ids,
         )
         return self.answer(query, generation)
 
@@ -601,6 +631,7 @@ class FunctionCaller:
 
     def answer(self, query: str, generation: Generation) -> Answer:
         outcome = parse_output(generation.text, self.function_set)
+        outcome = judged(outcome, generation.confidence, self.min_confidence)
         return Answer(query=query, outcome=outcome, generation=generation)
 
 

@@ -22,6 +22,7 @@ class CallerOptions:
     gpu_layers: int = 0
     threads: int | None = None
     prefix_cache: bool = True
+    min_confidence: float = 0.0
 
 
 def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred for start-up)
@@ -38,5 +39,9 @@ def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred f
         prefix_cache=options.prefix_cache,
     )
     return FunctionCaller(
-        runtime, function_set, use_grammar=options.grammar, copy_values=options.copy_values
+        runtime,
+        function_set,
+        use_grammar=options.grammar,
+        copy_values=options.copy_values,
+        min_confidence=options.min_confidence,
     )

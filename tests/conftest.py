@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from octopus_cli.calls import parse_output
+from octopus_cli.calls import judged, parse_output
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.runtime import Answer, copies_values
 from octopus_cli.session import CallerOptions
@@ -102,7 +102,9 @@ class QueuedCaller:
     Everything after generation (parsing, validation, output, handlers) is the real code.
     """
 
-    def __init__(self, function_set: FunctionSet, outputs: list[str | BaseException]) -> None:
+    def __init__(
+        self, function_set: FunctionSet, outputs: list[str | tuple[str, float] | BaseException]
+    ) -> None:
         self.function_set = function_set
         self.outputs = list(outputs)
         self.queries: list[str] = []
@@ -123,11 +125,16 @@ class QueuedCaller:
         return self
 
     def ask(self, query: str) -> Answer:
+        """The next queued output: a raw answer, or (raw, confidence) as the first step's
+        probability of its function would give it, judged at the command's threshold."""
         self.queries.append(query)
         raw = self.outputs.pop(0)
         if isinstance(raw, BaseException):  # e.g. KeyboardInterrupt: Ctrl-C mid-generation
             raise raw
-        return Answer(query=query, outcome=parse_output(raw, self.function_set))
+        raw, confidence = raw if isinstance(raw, tuple) else (raw, None)
+        threshold = self.options.min_confidence if self.options else 0.0
+        outcome = judged(parse_output(raw, self.function_set), confidence, threshold)
+        return Answer(query=query, outcome=outcome)
 
 
 @pytest.fixture
@@ -135,7 +142,7 @@ def queue_outputs(monkeypatch: pytest.MonkeyPatch, android: FunctionSet) -> Iter
     """``queue_outputs([...])`` makes the next commands' model answer with those outputs."""
     callers: list[QueuedCaller] = []
 
-    def queue(outputs: list[str | BaseException]) -> QueuedCaller:
+    def queue(outputs: list[str | tuple[str, float] | BaseException]) -> QueuedCaller:
         caller = QueuedCaller(android, outputs)
         callers.append(caller)
 
@@ -145,3 +152,36 @@ def queue_outputs(monkeypatch: pytest.MonkeyPatch, android: FunctionSet) -> Iter
     yield queue
     for caller in callers:
         assert not caller.outputs, f"queued outputs left unused: {caller.outputs}"
+
+
+RECORDER = """\
+import json, sys
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump(sys.argv[2:], out)
+print("sent to", sys.argv[2])
+"""
+
+
+@pytest.fixture
+def record_handlers(octopus_home: Path, tmp_path: Path):
+    """``record_handlers({"function": ["{param}", ...]})`` installs user handlers that
+    write their argv (after the script and file) as JSON to the file it returns."""
+
+    def install(handlers: dict[str, list[str]]) -> Path:
+        import json
+        import sys
+
+        script = tmp_path / "recorder.py"
+        script.write_text(RECORDER)
+        out = tmp_path / "argv.json"
+        config = octopus_home / "config"
+        config.mkdir(parents=True, exist_ok=True)
+        lines = [
+            f"[handlers.{name}]\n{sys.platform} = "
+            + json.dumps([sys.executable, str(script), str(out), *placeholders])
+            for name, placeholders in handlers.items()
+        ]
+        (config / "handlers.toml").write_text("\n".join(lines) + "\n")
+        return out
+
+    return install

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from octopus_cli.calls import OutcomeKind, parse_output
+from octopus_cli.calls import OutcomeKind, judged, parse_output, read_value
 from octopus_cli.functions import FunctionSet
 
 
@@ -148,3 +148,102 @@ def test_hostile_strings_are_just_strings(android: FunctionSet) -> None:
     outcome = parse_output(raw, android)
     assert outcome.kind is OutcomeKind.CALL
     assert outcome.call.arguments["query"] == "; rm -rf ~ $(id) `id` ' \" \n"
+
+
+# -- values the query did not give: needs_input ------------------------------------------
+
+
+def test_the_not_given_marker_makes_needs_input(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_3>(None, 'late', 'I will be late')<nexa_end>", android)
+    assert outcome.kind is OutcomeKind.NEEDS_INPUT
+    call = outcome.call
+    assert call.missing == ("recipient",)
+    assert call.arguments["recipient"] is None
+    assert call.missing_values() == [
+        {"name": "recipient", "type": "str", "wants": "an email address"}
+    ]
+    assert [(i, p.name) for i, p in outcome.missing] == [(0, "recipient")]
+    assert not outcome.kind.is_failure
+
+
+def test_supplying_every_missing_value_makes_a_call(android: FunctionSet) -> None:
+    outcome = parse_output("<nexa_12>('dentist', None, None)<nexa_end>", android)
+    assert [p.name for _, p in outcome.missing] == ["start_time", "end_time"]
+    half = outcome.supplied(0, "start_time", "2027-03-03-15-00")
+    assert half.kind is OutcomeKind.NEEDS_INPUT
+    done = half.supplied(0, "end_time", "2027-03-03-16-00")
+    assert done.kind is OutcomeKind.CALL
+    assert done.call.arguments["end_time"] == "2027-03-03-16-00"
+    with pytest.raises(ValueError, match="datetime format"):
+        outcome.supplied(0, "start_time", "3 pm")
+    with pytest.raises(ValueError, match="not missing"):
+        outcome.supplied(0, "title", "x")
+
+
+@pytest.mark.parametrize(
+    ("function", "text", "value"),
+    [
+        ("set_nest_temperature", "72", 72.0),
+        ("set_nest_temperature", "seventy", 70.0),
+        ("change_screen_brightness", "7", 7),
+        ("change_screen_brightness", "max", 10),
+        ("enable_do_not_disturb", "yes", True),
+        ("make_phone_call", "+44 20 7946 0958", "+442079460958"),
+        ("send_email", " ana@example.com ", "ana@example.com"),
+    ],
+)
+def test_read_value_types_what_a_person_typed(
+    android: FunctionSet, function: str, text: str, value: object
+) -> None:
+    param = android.by_name(function).parameters[0]
+    assert read_value(param, text) == value
+    assert type(read_value(param, text)) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("function", "text", "message"),
+    [
+        ("set_nest_temperature", "400", "at most 90"),
+        ("change_screen_brightness", "7.5", "whole number"),
+        ("change_screen_brightness", "bright", "a whole number from 0 to 10"),
+        ("enable_do_not_disturb", "maybe", "yes or no"),
+        ("send_email", "ana at example", "email format"),
+    ],
+)
+def test_read_value_refuses_what_breaks_the_parameter(
+    android: FunctionSet, function: str, text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        read_value(android.by_name(function).parameters[0], text)
+
+
+# -- the model's confidence: unsure ----------------------------------------------------------
+
+
+def test_a_call_below_the_threshold_is_unsure_and_carries_its_guess(android: FunctionSet) -> None:
+    call = parse_output("<nexa_19>('open')<nexa_end>", android)
+    unsure = judged(call, 0.51, 0.9)
+    assert unsure.kind is OutcomeKind.UNSURE
+    assert unsure.call.name == "open_or_lock_door" and unsure.confidence == 0.51
+    assert "0.51" in unsure.error
+    assert unsure.confirmed().kind is OutcomeKind.CALL
+    assert judged(call, 0.95, 0.9).kind is OutcomeKind.CALL
+    assert judged(call, 0.95, 0.9).confidence == 0.95
+    assert judged(call, 0.2, 0.0).kind is OutcomeKind.CALL  # 0 turns it off
+
+
+def test_irrelevant_and_unusable_answers_are_never_unsure(android: FunctionSet) -> None:
+    assert judged(parse_output("<nexa_20>()<nexa_end>", android), 0.3, 0.9).kind is (
+        OutcomeKind.IRRELEVANT
+    )
+    assert judged(parse_output("<nexa_11>('5')<nexa_end>", android), 0.3, 0.9).kind is (
+        OutcomeKind.INVALID_ARGUMENT
+    )
+
+
+def test_an_unsure_guess_that_lacks_a_value_asks_for_it_once_confirmed(
+    android: FunctionSet,
+) -> None:
+    unsure = judged(parse_output("<nexa_8>(None)<nexa_end>", android), 0.4, 0.9)
+    assert unsure.kind is OutcomeKind.UNSURE
+    assert unsure.confirmed().kind is OutcomeKind.NEEDS_INPUT

@@ -316,31 +316,14 @@ def test_repl_leaves_on_end_of_input(queue_outputs) -> None:
     assert "get_weather_forecast(location='Oslo')" in result.stdout
 
 
-RECORDER = """\
-import json, sys
-with open(sys.argv[1], "w", encoding="utf-8") as out:
-    json.dump(sys.argv[2:], out)
-print("sent to", sys.argv[2])
-"""
 HOSTILE_OUTPUT = "<nexa_7>('Ann', '; rm -rf ~ $(touch PWNED) `id` \\'q\\' \"d\"\\nnext')<nexa_end>"
 HOSTILE_MESSAGE = "; rm -rf ~ $(touch PWNED) `id` 'q' \"d\"\nnext"
 
 
 @pytest.fixture
-def recorded_handler(octopus_home: Path, tmp_path: Path) -> Path:
+def recorded_handler(record_handlers) -> Path:
     """A user handler override for send_text_message that records its argv as JSON."""
-    import sys
-
-    script = tmp_path / "recorder.py"
-    script.write_text(RECORDER)
-    out = tmp_path / "argv.json"
-    config = octopus_home / "config"
-    config.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, str(script), str(out), "{contact_name}", "{message}"]
-    (config / "handlers.toml").write_text(
-        f"[handlers.send_text_message]\n{sys.platform} = {json.dumps(argv)}\n"
-    )
-    return out
+    return record_handlers({"send_text_message": ["{contact_name}", "{message}"]})
 
 
 def test_run_yes_passes_hostile_arguments_as_literal_argv(

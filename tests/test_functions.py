@@ -95,7 +95,7 @@ parameters = [{ name = "on", type = "bool" }]
             "without default follows",
         ),
         (
-            "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='x', type='int', copy=true}]",
+            "[[function]]\ntoken = 0\nname = 'a'\nparameters = [{name='b',type='bool',copy=true}]",
             "copy applies to str",
         ),
         (

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from octopus_cli.functions import FunctionSet
-from octopus_cli.grammar import format_matches, quoted
+from octopus_cli.grammar import quoted
+from octopus_cli.grounding import format_matches
 from octopus_cli.runtime import FunctionCaller, GrammarConstraint, Runtime
 
 from tiny_gguf import FIRST_BYTE_TOKEN
@@ -110,8 +111,11 @@ CASES = [
         "('Demo', '2026-03-06-12-36', '2026-03-06-12-36')",
         True,
     ),
-    # Nothing to read: typed as usual.
-    ("wake me up early", "set_timer_alarm", "('05:10')", True),
+    # Nothing to read and no default: only the marker for "not given", never a made-up value.
+    ("wake me up early", "set_timer_alarm", "('05:10')", False),
+    ("wake me up early", "set_timer_alarm", "(None)", True),
+    ("wake me up early", "set_timer_alarm", "(None, 'early')", True),
+    ("wake me up at 6:45", "set_timer_alarm", "(None)", False),
     # A length of time in the parameter's unit, any other figure of the query, or the default.
     (
         "pair with my earbuds and wait up to 3 minutes",
@@ -137,7 +141,8 @@ CASES = [
     ),
     ("pair with my earbuds, timeout 45", "connect_to_bluetooth_device", "('earbuds', 45)", True),
     ("pair with my earbuds, timeout 45", "connect_to_bluetooth_device", "('earbuds')", True),
-    ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds', 45)", True),
+    # No figure in the query: the default, never an invented timeout.
+    ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds', 45)", False),
     ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds')", True),
     ("pair with my earbuds", "connect_to_bluetooth_device", "('earbuds', 10)", True),
     # Phone numbers: as written, or in E.164 when given with a country code.
@@ -174,8 +179,49 @@ CASES = [
     ),
     # ... but a possessive 's may be left out.
     ("text Sarah's phone saying hi", "send_text_message", "('Sarah', 'hi')", True),
-    # No number in the query: the phone format alone.
-    ("call the office", "make_phone_call", "('555-0100')", True),
+    # No number in the query: nothing but the marker.
+    ("call the office", "make_phone_call", "('555-0100')", False),
+    ("call the office", "make_phone_call", "(None)", True),
+    ("call my mom", "make_phone_call", "(phone_number=None)", True),
+    # A number spoken digit by digit.
+    (
+        "call plus one four one five five five five zero one nine nine",
+        "make_phone_call",
+        "('+14155550199')",
+        True,
+    ),
+    ("email John that I will be late", "send_email", "(None, 'late', 'I will be late')", True),
+    ("email John that I will be late", "send_email", "('john@example.com', 'late', 'late')", False),
+    # A date the query does not name is not made up.
+    (
+        "add dentist to my calendar at 3 pm",
+        "create_calendar_event",
+        "('dentist', None, None)",
+        True,
+    ),
+    (
+        "add dentist to my calendar at 3 pm",
+        "create_calendar_event",
+        "('dentist', '2024-01-01-15-00', '2024-01-01-16-00')",
+        False,
+    ),
+    ("save Jessica as a new contact", "create_contact", "('Jessica', None)", True),
+    ("save Jessica as a new contact", "create_contact", "('Jessica', '555-0100')", False),
+    # A number without a default: a figure the query states, in digits or words, in range.
+    ("set brightness to seven", "change_screen_brightness", "(7)", True),
+    ("set brightness to seven", "change_screen_brightness", "(8)", False),
+    ("screen at 70% brightness", "change_screen_brightness", "(7)", True),
+    ("max brightness", "change_screen_brightness", "(10)", True),
+    ("max brightness", "change_screen_brightness", "(None)", False),
+    ("mute the ringer", "set_volume", "(0, 'ring')", True),
+    ("set the thermostat to 72", "set_nest_temperature", "(72.0)", True),
+    ("set the thermostat to 72", "set_nest_temperature", "(70.0)", False),
+    ("set the thermostat", "set_nest_temperature", "(70.0)", False),
+    ("set the thermostat", "set_nest_temperature", "(None)", True),
+    # A stated figure out of range is not replaced by one in range.
+    ("Preheat the oven to 400 degrees", "set_nest_temperature", "(90.0)", False),
+    ("Preheat the oven to 400 degrees", "set_nest_temperature", "(None)", True),
+    ("brightness 15", "change_screen_brightness", "(10)", False),
     (
         "mail bob.x@acme.co.uk about Lunch saying see you at noon",
         "send_email",

@@ -16,7 +16,8 @@ import pytest
 from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
-from octopus_cli.grammar import format_matches, format_value
+from octopus_cli.grammar import format_value
+from octopus_cli.grounding import fitting, format_matches, stated_figures
 from octopus_cli.timewords import amounts_in, lengths_in
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
@@ -206,6 +207,9 @@ def test_copied_values_appear_verbatim_and_fit_the_grammar(
                 assert value in offered, (e.query, value)
             elif param.format is not None:  # an address, number or time found in the query
                 assert value in format_matches(e.query, param.format), (e.query, value)
+            elif param.type in ("int", "float"):  # a figure the query states, in range
+                offered = fitting(param, stated_figures(e.query, param))
+                assert value in offered, (e.query, value, offered)
             else:  # the default, or whole words of the query as written
                 assert is_copied(value, param, e.query), (e.query, param.name, value)
             assert not isinstance(value, str) or len(value) <= 128  # the grammar's longest
@@ -465,3 +469,19 @@ def test_cli_start_up_does_not_import_the_heavy_modules() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_border_negatives_come_last_and_leave_the_rest_as_it_was(
+    android: FunctionSet, examples: list[Example]
+) -> None:
+    with_border = generate_examples(
+        android, per_function=PER_FUNCTION, irrelevant=IRRELEVANT, seed=7, border=300
+    )
+    assert with_border[: len(examples)] == examples
+    extra = with_border[len(examples) :]
+    assert len(extra) == 300
+    assert {e.function for e in extra} == {"irrelevant_function"}
+    assert {e.template.split("/")[0] for e in extra} == {"border"}
+    heldout = {e.template for e in extra if e.split == "heldout"}
+    trained = {e.template for e in extra if e.split == "train"}
+    assert heldout and trained and not heldout & trained  # held-out wordings never train

@@ -11,7 +11,7 @@ from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from octopus_cli import session
+from octopus_cli import prompts, session
 from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS, BatchedCaller
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
@@ -47,6 +47,7 @@ def ask(
     functions: opt.FunctionsOption = None,
     grammar: opt.GrammarOption = True,
     free_values: opt.FreeValuesOption = False,
+    min_confidence: opt.MinConfidenceOption = opt.DEFAULT_MIN_CONFIDENCE,
     gpu_layers: opt.GpuLayersOption = 0,
     threads: opt.ThreadsOption = None,
     batch: Annotated[
@@ -85,10 +86,13 @@ def ask(
         raise typer.BadParameter("give a query, or pipe queries on stdin (one per line)")
     if stream and run and not (yes or dry_run):
         raise typer.BadParameter("with queries on stdin, --run needs --yes or --dry-run")
-    options = opt.caller_options(model, functions, grammar, gpu_layers, threads, free_values)
+    options = opt.caller_options(
+        model, functions, grammar, gpu_layers, threads, free_values, min_confidence
+    )
     with opt.loading_status(err_console):
         caller = session.open_caller(options)
-    asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run)
+    interactive = not (stream or as_json or call_only) and prompts.stdin_is_terminal()
+    asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run, interactive=interactive)
     if stream:
         code = asker.stream(sys.stdin.buffer, sys.stdout, call_only=call_only, batch=batch)
     else:
@@ -97,32 +101,26 @@ def ask(
     raise typer.Exit(int(code))
 
 
-def confirm_argv(argv: list[str]) -> bool:
-    """Show the exact command and ask; anything but yes (EOF and Ctrl-C too) declines.
-
-    Everything is said on stderr: click's prompt writes a space to stdout, which would
-    open the JSON or call line a script reads. The answer is read with readline, not
-    input(), so it never joins the REPL's history.
-    """
-    err_console.print("[bold]About to run:[/bold]", shlex.join(argv), markup=True, highlight=False)
-    err_console.print("Run it? [y/N] ", end="", markup=False)
-    try:
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        answer = ""
-    if not answer.endswith("\n"):  # EOF or Ctrl-C: end the prompt's line
-        err_console.print()
-    return answer.strip().lower() in ("y", "yes")
+def exit_code_for(kind: OutcomeKind) -> ExitCode:
+    """The exit code of an answer that is not unusable."""
+    return {
+        OutcomeKind.IRRELEVANT: ExitCode.NO_FUNCTION,
+        OutcomeKind.NEEDS_INPUT: ExitCode.NEEDS_INPUT,
+        OutcomeKind.UNSURE: ExitCode.UNSURE,
+    }.get(kind, ExitCode.OK)
 
 
 class _Asker:
     """Answers queries on one loaded caller and applies the output and --run choices."""
 
-    def __init__(self, caller: Any, *, run: bool, yes: bool, dry_run: bool) -> None:
+    def __init__(
+        self, caller: Any, *, run: bool, yes: bool, dry_run: bool, interactive: bool = False
+    ) -> None:
         self.caller = caller
         self.run = run
         self.yes = yes
         self.dry_run = dry_run
+        self.interactive = interactive
         self._handlers = None
 
     def _handler_table(self) -> Any:
@@ -144,7 +142,7 @@ class _Asker:
                     self._handler_table(),
                     assume_yes=self.yes,
                     dry_run=self.dry_run,
-                    confirm=confirm_argv,
+                    confirm=prompts.confirm_argv,
                 )
             except HandlerDeclined as declined:  # the flag that skips the question is ours
                 raise HandlerDeclined(
@@ -162,6 +160,8 @@ class _Asker:
 
     def single(self, query: str, *, as_json: bool, call_only: bool) -> ExitCode:
         answer = self.caller.ask(query)
+        if self.interactive:
+            answer = prompts.settle(answer)
         kind = answer.outcome.kind
         handler_error: HandlerError | None = None
         if self.run and kind is OutcomeKind.CALL:
@@ -190,9 +190,7 @@ class _Asker:
             if not as_json:
                 raise _UnusableAnswer(answer)
             return ExitCode.UNPARSABLE
-        if kind is OutcomeKind.IRRELEVANT:
-            return ExitCode.NO_FUNCTION
-        return ExitCode.OK
+        return exit_code_for(kind)
 
     def stream(self, source: BinaryIO, out: TextIO, *, call_only: bool, batch: int = 1) -> ExitCode:
         """One JSON line (or call line) per non-blank input line, flushed as it is ready."""

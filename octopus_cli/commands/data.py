@@ -54,6 +54,7 @@ def data_command(
     ] = 300,
     count: opt.CountOption = None,
     irrelevant: opt.IrrelevantOption = None,
+    border: opt.BorderOption = 0,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same files.")] = 0,
     heldout_fraction: Annotated[
         float,
@@ -105,6 +106,7 @@ def data_command(
         per_function=per_function,
         counts=counts,
         irrelevant=irrelevant,
+        border=border,
         seed=seed,
         heldout_fraction=heldout_fraction,
         user_examples=examples,

@@ -16,10 +16,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from octopus_cli import session
 from octopus_cli.commands.options import (
+    DEFAULT_MIN_CONFIDENCE,
     FreeValuesOption,
     FunctionsOption,
     GpuLayersOption,
     GrammarOption,
+    MinConfidenceOption,
     ModelOption,
     ThreadsOption,
     caller_options,
@@ -79,8 +81,19 @@ def eval_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object.")
     ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Also draw accuracy against the share of queries answered as "
+            "--min-confidence moves, as a PNG (needs matplotlib).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     grammar: GrammarOption = True,
     free_values: FreeValuesOption = False,
+    min_confidence: MinConfidenceOption = DEFAULT_MIN_CONFIDENCE,
     gpu_layers: GpuLayersOption = 0,
     threads: ThreadsOption = None,
 ) -> None:
@@ -88,8 +101,13 @@ def eval_command(
 
     Each answer gets one category, first match wins: no_end, unparsable, unknown_token,
     called_on_irrelevant, missed_call, other_function, wrong_argument_names,
-    breaks_signature, different_value, correct (every value and type equal). Latency is
-    the generation time per query (p50, p90).
+    breaks_signature, different_value, asked, unsure, withheld, correct (every value and
+    type equal). Right is correct or withheld (no function fits, and the answer asks or
+    is unsure instead of calling). Also counted: calls on queries that fit no function,
+    calls with a value the query never gave, needs_input and unsure answers, and accuracy
+    against the share answered as --min-confidence moves. A line may name what its query
+    leaves out, "missing": [...]: asking for it is then correct. Latency is the
+    generation time per query (p50, p90).
 
     Examples:
 
@@ -105,15 +123,19 @@ def eval_command(
     # Imported here, not at start-up: the data generator is slow to import.
     from octopus_cli.train.data import read_examples, write_jsonl_atomic
     from octopus_cli.train.evaluate import (
+        THRESHOLDS,
         check_same_data,
         compare_scored,
         evaluate,
+        plot_thresholds,
         read_scored,
         render_summary,
         summarize,
+        threshold_table,
     )
 
-    examples = read_examples(data, function_set)  # fails on a bad line before loading a model
+    # Fails on a bad line before loading a model.
+    examples = read_examples(data, function_set, allow_missing=True)
     if limit is not None:
         examples = examples[:limit]
     if not examples:
@@ -128,14 +150,20 @@ def eval_command(
     if against is not None:  # read now: --out may be the same file
         earlier = read_scored(against)
         check_same_data(examples, earlier, against)
-    options = caller_options(model, functions, grammar, gpu_layers, threads, free_values)
+    # No threshold in the caller: each line is judged at every threshold afterwards.
+    options = caller_options(model, functions, grammar, gpu_layers, threads, free_values, 0.0)
     with loading_status(err_console):
         caller = session.open_caller(options)
     with _progress(len(examples)) as advance:
-        scored = evaluate(caller, examples, on_line=advance)
+        scored = evaluate(caller, examples, min_confidence=min_confidence, on_line=advance)
     comparison = None if earlier is None else compare_scored(scored, earlier, against)
     write_jsonl_atomic(destination, (line.to_record() for line in scored))
     summary = summarize(scored, caller.function_set)
+    thresholds = sorted({*THRESHOLDS, min_confidence})
+    summary["min_confidence"] = min_confidence
+    summary["thresholds"] = threshold_table(scored, caller.function_set, thresholds)
+    if plot is not None:
+        plot_thresholds(summary["thresholds"], plot)
     summary["data"] = str(data)
     summary["scored"] = str(destination)
     # How the figures were decoded, so a report says whether the copy rules were on.
@@ -168,7 +196,7 @@ def _progress(total: int) -> Any:
 
         def advance(line: ScoredLine) -> None:
             counts["seen"] += 1
-            counts["correct"] += line.category == "correct"
+            counts["correct"] += line.category.is_right
             accuracy = f"{100 * counts['correct'] / counts['seen']:.1f} % correct"
             progress.update(task, advance=1, accuracy=accuracy)
 

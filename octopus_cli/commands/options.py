@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from octopus_cli.calls import DEFAULT_MIN_CONFIDENCE
 from octopus_cli.session import CallerOptions
 
 if TYPE_CHECKING:
@@ -62,6 +63,16 @@ FreeValuesOption = Annotated[
         help="Let parameters marked copy take any text, not only the query's own words.",
     ),
 ]
+MinConfidenceOption = Annotated[
+    float,
+    typer.Option(
+        "--min-confidence",
+        min=0.0,
+        max=1.0,
+        help="Below this probability for its choice of function the answer is 'unsure' "
+        "(asked about on a terminal, never run); 0 turns it off.",
+    ),
+]
 GpuLayersOption = Annotated[
     int,
     typer.Option(
@@ -78,6 +89,15 @@ ThreadsOption = Annotated[
     ),
 ]
 
+BorderOption = Annotated[
+    int,
+    typer.Option(
+        "--border",
+        min=0,
+        help="More negatives from out-of-scope requests at the set's borders (block a "
+        "number, preheat the oven, dark theme, 'I'm boarding now'); Android sets only.",
+    ),
+]
 IrrelevantOption = Annotated[
     int | None,
     typer.Option(
@@ -129,6 +149,7 @@ def caller_options(
     gpu_layers: int,
     threads: int | None,
     free_values: bool = False,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> CallerOptions:
     return CallerOptions(
         model=model,
@@ -137,6 +158,7 @@ def caller_options(
         copy_values=not free_values,
         gpu_layers=gpu_layers,
         threads=threads,
+        min_confidence=min_confidence,
     )
 
 

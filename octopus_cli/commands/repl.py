@@ -11,10 +11,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from octopus_cli import paths, session
+from octopus_cli import paths, prompts, session
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
-from octopus_cli.commands.ask import confirm_argv
 from octopus_cli.commands.functions import function_table, handler_table
 from octopus_cli.console import err_console, out_console, report_error
 from octopus_cli.errors import HandlerDeclined, OctopusError
@@ -36,6 +35,7 @@ def repl(
     functions: opt.FunctionsOption = None,
     grammar: opt.GrammarOption = True,
     free_values: opt.FreeValuesOption = False,
+    min_confidence: opt.MinConfidenceOption = opt.DEFAULT_MIN_CONFIDENCE,
     gpu_layers: opt.GpuLayersOption = 0,
     threads: opt.ThreadsOption = None,
     run: Annotated[bool, typer.Option("--run", help="Start with /run on.")] = False,
@@ -50,7 +50,9 @@ def repl(
       octopus repl --model ./my-octopus.Q4_K_M.gguf --run
     """
     console = out_console()
-    options = opt.caller_options(model, functions, grammar, gpu_layers, threads, free_values)
+    options = opt.caller_options(
+        model, functions, grammar, gpu_layers, threads, free_values, min_confidence
+    )
     with opt.loading_status(console):
         caller = session.open_caller(options)
     shell = Repl(caller, console, run=run, as_json=as_json)
@@ -128,6 +130,8 @@ class Repl:
     def answer(self, query: str) -> None:
         try:
             answer = self.caller.ask(query)
+            if not self.as_json:  # ask for what is missing, or "did you mean ...?"
+                answer = prompts.settle(answer)
         except KeyboardInterrupt:
             self.console.print("[yellow]cancelled[/yellow]")
             return
@@ -145,7 +149,7 @@ class Repl:
             for call in answer.outcome.calls:
                 try:
                     result = execute(
-                        call, table, assume_yes=False, dry_run=False, confirm=confirm_argv
+                        call, table, assume_yes=False, dry_run=False, confirm=prompts.confirm_argv
                     )
                 except HandlerDeclined:
                     self.console.print("[dim]not run[/dim]")

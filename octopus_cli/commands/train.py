@@ -38,6 +38,7 @@ def train_command(
     ] = 450,
     count: opt.CountOption = None,
     irrelevant: opt.IrrelevantOption = None,
+    border: opt.BorderOption = 0,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the data.")] = 1,
     batch_size: Annotated[
         int, typer.Option("--batch-size", "-b", min=1, help="Examples per step.")
@@ -136,6 +137,7 @@ def train_command(
         per_function=per_function,
         counts=tuple(counts.items()),
         irrelevant=irrelevant,
+        border=border,
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,

@@ -71,6 +71,9 @@ class Example:
     template: str = ""  # "<function name>/<template index>", or "user"
     split: str = TRAIN
     line: int | None = None  # line number in the file it was read from
+    # For scoring only: parameters the query leaves out, so the right answer is to ask
+    # for them (needs_input); such a line has no target and never trains.
+    missing: tuple[str, ...] = ()
 
     def to_record(self) -> dict[str, Any]:
         """The JSONL line written by ``octopus data`` and read by ``octopus eval``."""
@@ -757,6 +760,8 @@ _IRRELEVANT_SLOTS: dict[str, Resolver] = {
     "room": _decor(T.ROOMS, "rooms"),
     "a": _decor_number(2, 99),
     "b": _decor_number(2, 144),
+    "phone": lambda draw, where: _phone_number(draw.rng)[0],
+    "oven_temperature": _decor(T.OVEN_TEMPERATURES, "oven-temperatures"),
 }
 
 
@@ -1064,10 +1069,13 @@ def generate_examples(
     seed: int,
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
     counts: Mapping[str, int] | None = None,
+    border: int = 0,
 ) -> list[Example]:
     """``per_function`` examples per callable function plus ``irrelevant`` negatives.
 
-    ``counts`` overrides ``per_function`` for the functions it names.
+    ``counts`` overrides ``per_function`` for the functions it names. ``border`` more
+    negatives come from the out-of-scope requests at the set's borders (Android sets
+    only), drawn last from a bank of their own, so the other examples stay as they were.
     Deterministic for a seed. Each example is tagged train or held-out (about
     ``heldout_fraction`` of each function's examples); :func:`split_examples` separates
     them. Queries are distinct within a function; a function whose templates cannot give
@@ -1102,6 +1110,12 @@ def generate_examples(
             )
         bank = _TemplateBank(spec.name, templates, heldout_fraction, pinned)
         examples += _draw_many(function_set, spec, bank, maker, count, rng, heldout_fraction)
+    irrelevant_spec = next((f for f in function_set.functions if f.irrelevant), None)
+    if border and irrelevant_spec is not None and _is_android_like(function_set, signatures):
+        bank = _TemplateBank("border", T.BORDER_TEMPLATES, heldout_fraction)
+        examples += _draw_many(
+            function_set, irrelevant_spec, bank, _irrelevant_example, border, rng, heldout_fraction
+        )
     return examples
 
 
@@ -1147,13 +1161,19 @@ LINE_FORMAT = '{"query": "...", "function": "NAME", "arguments": {...}}'
 
 
 def read_examples(
-    path: Path, function_set: FunctionSet, *, heldout_fraction: float | None = None
+    path: Path,
+    function_set: FunctionSet,
+    *,
+    heldout_fraction: float | None = None,
+    allow_missing: bool = False,
 ) -> list[Example]:
     """Read ``{"query", "function", "arguments"}`` lines; InputError names a bad line.
 
     ``function`` may be the irrelevant function's name, or null for "no function fits".
     Missing arguments with defaults are filled in. With ``heldout_fraction``, a stable hash
-    of each query puts about that share of the lines in the held-out split.
+    of each query puts about that share of the lines in the held-out split. With
+    ``allow_missing`` (scoring), a line may name the parameters its query leaves out,
+    ``"missing": [...]``: the answer it expects is a question for them.
     """
     irrelevant = next((f for f in function_set.functions if f.irrelevant), None)
     examples = []
@@ -1189,6 +1209,9 @@ def read_examples(
         split = TRAIN
         if heldout_fraction is not None and _unit_hash("user", _normal(query)) < heldout_fraction:
             split = HELDOUT
+        if allow_missing and record.get("missing"):
+            examples.append(_missing_example(where, spec, query.strip(), record, number))
+            continue
         try:
             example = make_example(
                 function_set, spec, query.strip(), arguments, template=USER_TEMPLATE, split=split
@@ -1197,6 +1220,20 @@ def read_examples(
             raise InputError(f"{where}: {exc}") from None
         examples.append(dataclasses.replace(example, line=number))
     return examples
+
+
+def _missing_example(
+    where: str, spec: FunctionSpec, query: str, record: dict[str, Any], number: int
+) -> Example:
+    """A scoring line whose query leaves the named parameters out."""
+    missing = record["missing"]
+    names = {p.name for p in spec.parameters}
+    if not (isinstance(missing, list) and missing and all(m in names for m in missing)):
+        raise InputError(f"{where}: 'missing' must list parameters of {spec.name}")
+    arguments = record.get("arguments") or {}
+    return Example(
+        query, spec.name, dict(arguments), "", USER_TEMPLATE, line=number, missing=tuple(missing)
+    )
 
 
 def read_jsonl(
@@ -1247,6 +1284,7 @@ def build_dataset(
     heldout_fraction: float = DEFAULT_HELDOUT_FRACTION,
     user_examples: Path | None = None,
     counts: Mapping[str, int] | None = None,
+    border: int = 0,
 ) -> tuple[list[Example], list[Example]]:
     """Generated plus user examples, split, each checked to parse back to its call."""
     mine = []  # read first: a bad line should fail before any work is done
@@ -1259,6 +1297,7 @@ def build_dataset(
         seed=seed,
         heldout_fraction=heldout_fraction,
         counts=counts,
+        border=border,
     )
     examples += mine
     for example in examples:

@@ -2,13 +2,24 @@
 
 Each answer lands in exactly one :class:`Category`, checked in order, first match wins:
 a broken answer (no end token, unparsable, unknown token) is counted as that before asking
-whether it chose the right function, and a wrong function before its arguments. Only
-``correct`` counts towards accuracy: the right function with every argument equal in value
-and type (``5`` is not ``5.0``; defaults count as written out).
+whether it chose the right function, and a wrong function before its arguments.
+``correct`` is the right function with every argument equal in value and type (``5`` is
+not ``5.0``; defaults count as written out), or for a line that names what its query
+leaves out (``"missing"``), a question for exactly those values. ``withheld`` is an answer
+to a query that fits no function that calls nothing either, but asks or says it is
+unsure: no call runs, so it counts as right.
+
+Besides accuracy, the trust figures: calls on queries that fit no function, calls that
+carry a value the query never gave (:func:`octopus_cli.grounding.grounded`), how often
+the answer asks or is unsure, and accuracy against the share of queries answered as the
+confidence threshold moves (each line is answered once, with no threshold, and judged at
+every threshold afterwards).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,9 +31,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from octopus_cli.calls import Outcome, OutcomeKind, parse_calls
+from octopus_cli.atomic import write_atomic
+from octopus_cli.calls import Outcome, OutcomeKind, judged, parse_calls
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet
+from octopus_cli.grounding import grounded
 from octopus_cli.runtime import Answer
 from octopus_cli.train.data import Example, bind_arguments, read_jsonl, same_values
 
@@ -39,7 +52,14 @@ class Category(StrEnum):
     WRONG_ARGUMENT_NAMES = "wrong_argument_names"  # unknown, missing or surplus arguments
     BREAKS_SIGNATURE = "breaks_signature"  # a value of the wrong type or out of range
     DIFFERENT_VALUE = "different_value"  # a valid call, but not the expected one
+    ASKED = "asked"  # a question for a value where the query gave every one (or others)
+    UNSURE = "unsure"  # below the confidence threshold where a call was expected
+    WITHHELD = "withheld"  # no function fits, and the answer asks or is unsure: no call
     CORRECT = "correct"
+
+    @property
+    def is_right(self) -> bool:
+        return self in (Category.CORRECT, Category.WITHHELD)
 
 
 _BROKEN = {
@@ -66,10 +86,12 @@ def score(
     expected_args: dict[str, Any],
     outcome: Outcome,
     function_set: FunctionSet,
+    expected_missing: Sequence[str] = (),
 ) -> Category:
     """The category of one answer; ``expected_function`` None means no function fits."""
     if outcome.kind in _BROKEN:
         return _BROKEN[outcome.kind]
+    holds_back = outcome.kind in (OutcomeKind.NEEDS_INPUT, OutcomeKind.UNSURE)
     expected = function_set.by_name(expected_function) if expected_function else None
     if expected_function and expected is None:
         raise ValueError(f"function {expected_function!r} is not in {function_set.name!r}")
@@ -78,11 +100,19 @@ def score(
     tokens = called_tokens(outcome, function_set)
     calls_something = any(t not in irrelevant_tokens for t in tokens)
     if not expect_call and calls_something:
-        return Category.CALLED_ON_IRRELEVANT
+        return Category.WITHHELD if holds_back else Category.CALLED_ON_IRRELEVANT
     if expect_call and not calls_something:
         return Category.MISSED_CALL
     if expect_call and tokens != [expected.token]:
         return Category.OTHER_FUNCTION
+    if outcome.kind is OutcomeKind.UNSURE:
+        return Category.UNSURE
+    if expected_missing or outcome.kind is OutcomeKind.NEEDS_INPUT:
+        assert outcome.call is not None
+        asked_for = set(outcome.call.missing)
+        if expected_missing and asked_for and asked_for <= set(expected_missing):
+            return Category.CORRECT
+        return Category.ASKED if asked_for else Category.DIFFERENT_VALUE
     if outcome.kind is OutcomeKind.WRONG_ARGUMENTS:
         return Category.WRONG_ARGUMENT_NAMES
     if outcome.kind is OutcomeKind.INVALID_ARGUMENT:
@@ -103,6 +133,20 @@ class ScoredLine:
     example: Example
     answer: Answer
     category: Category
+    unjudged: Outcome | None = None  # the answer before the confidence threshold
+
+    @property
+    def ungrounded(self) -> list[str]:
+        """Arguments of a call that acts whose value the query never gave."""
+        outcome = self.answer.outcome
+        if outcome.kind is not OutcomeKind.CALL:
+            return []
+        return [
+            f"{call.name}.{p.name}"
+            for call in outcome.calls
+            for p in call.function.parameters
+            if not grounded(self.example.query, p, call.arguments.get(p.name))
+        ]
 
     @property
     def latency_ms(self) -> float | None:
@@ -122,8 +166,10 @@ class ScoredLine:
                 "target": self.example.target,
             },
             "category": str(self.category),
-            "correct": self.category is Category.CORRECT,
+            "correct": self.category.is_right,
             "status": str(outcome.kind),
+            "confidence": outcome.confidence,
+            "ungrounded": self.ungrounded,
             "function": call.name if call else None,
             "arguments": call.to_dict()["arguments"] if call else None,
             "raw": outcome.raw,
@@ -136,19 +182,68 @@ def evaluate(
     caller: Any,
     examples: Sequence[Example],
     *,
+    min_confidence: float = 0.0,
     on_line: Callable[[ScoredLine], None] | None = None,
 ) -> list[ScoredLine]:
-    """Ask the caller every query once, in order, and score each answer."""
-    function_set: FunctionSet = caller.function_set
+    """Ask the caller (with no threshold of its own) every query once, in order, and score
+    each answer judged at ``min_confidence``."""
     scored = []
     for example in examples:
         answer = caller.ask(example.query)
-        category = score(example.function, example.arguments, answer.outcome, function_set)
-        line = ScoredLine(example, answer, category)
+        line = judge_line(example, answer, min_confidence, caller.function_set)
         scored.append(line)
         if on_line is not None:
             on_line(line)
     return scored
+
+
+def judge_line(
+    example: Example, answer: Answer, min_confidence: float, function_set: FunctionSet
+) -> ScoredLine:
+    """One line scored with its answer judged at ``min_confidence``."""
+    unjudged = answer.outcome
+    outcome = judged(unjudged, unjudged.confidence, min_confidence)
+    answer = dataclasses.replace(answer, outcome=outcome)
+    category = score(example.function, example.arguments, outcome, function_set, example.missing)
+    return ScoredLine(example, answer, category, unjudged)
+
+
+THRESHOLDS = (0.0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+
+
+def threshold_table(
+    scored: Sequence[ScoredLine], function_set: FunctionSet, thresholds: Sequence[float]
+) -> list[dict[str, Any]]:
+    """At each threshold: the share of queries answered with a call, accuracy overall, on
+    queries that fit a function and on those that fit none, and calls on the latter."""
+    irrelevant = {f.name for f in function_set.functions if f.irrelevant}
+    rows = []
+    for threshold in thresholds:
+        lines = [
+            judge_line(
+                s.example,
+                dataclasses.replace(s.answer, outcome=s.unjudged or s.answer.outcome),
+                threshold,
+                function_set,
+            )
+            for s in scored
+        ]
+        inside = [s for s in lines if s.example.function not in irrelevant]
+        outside = [s for s in lines if s.example.function in irrelevant]
+        calls = sum(s.answer.outcome.kind is OutcomeKind.CALL for s in lines)
+        rows.append(
+            {
+                "threshold": threshold,
+                "answered": _ratio(calls, len(lines)),
+                "accuracy": _ratio(sum(s.category.is_right for s in lines), len(lines)),
+                "in_scope_accuracy": _ratio(sum(s.category.is_right for s in inside), len(inside)),
+                "out_of_scope_accuracy": _ratio(
+                    sum(s.category.is_right for s in outside), len(outside)
+                ),
+                "false_calls": sum(s.answer.outcome.kind is OutcomeKind.CALL for s in outside),
+            }
+        )
+    return rows
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -169,14 +264,14 @@ def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[s
     """Accuracy overall, on irrelevant queries, per function and per category; latency."""
     irrelevant_names = {f.name for f in function_set.functions if f.irrelevant}
     total = len(scored)
-    correct = sum(s.category is Category.CORRECT for s in scored)
+    correct = sum(s.category.is_right for s in scored)
     negatives = [s for s in scored if s.example.function in irrelevant_names]
-    negatives_correct = sum(s.category is Category.CORRECT for s in negatives)
+    negatives_correct = sum(s.category.is_right for s in negatives)
     per_function: dict[str, dict[str, Any]] = {}
     for spec in function_set.functions:
         lines = [s for s in scored if s.example.function == spec.name]
         if lines:
-            hits = sum(s.category is Category.CORRECT for s in lines)
+            hits = sum(s.category.is_right for s in lines)
             per_function[spec.name] = {
                 "lines": len(lines),
                 "correct": hits,
@@ -197,6 +292,7 @@ def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[s
             "correct": negatives_correct,
             "accuracy": _ratio(negatives_correct, len(negatives)),
         },
+        "trust": trust_figures(scored, irrelevant_names),
         "per_function": per_function,
         "per_category": per_category,
         "latency_ms": {
@@ -204,6 +300,26 @@ def summarize(scored: Sequence[ScoredLine], function_set: FunctionSet) -> dict[s
             "p50": None if p50 is None else round(p50, 2),
             "p90": None if p90 is None else round(p90, 2),
         },
+    }
+
+
+def trust_figures(scored: Sequence[ScoredLine], irrelevant_names: set[str]) -> dict[str, Any]:
+    """What a user acting on the answers would care about: calls that should not be."""
+    kinds = [s.answer.outcome.kind for s in scored]
+    ungrounded = [s for s in scored if s.ungrounded]
+    return {
+        "false_calls_on_irrelevant": sum(
+            s.answer.outcome.kind is OutcomeKind.CALL
+            for s in scored
+            if s.example.function in irrelevant_names
+        ),
+        "ungrounded_calls": len(ungrounded),
+        "ungrounded_examples": [
+            {"line": s.example.line, "query": s.example.query, "arguments": s.ungrounded}
+            for s in ungrounded[:20]
+        ],
+        "needs_input": kinds.count(OutcomeKind.NEEDS_INPUT),
+        "unsure": kinds.count(OutcomeKind.UNSURE),
     }
 
 
@@ -255,7 +371,7 @@ def compare_scored(
     for line in scored:
         before = earlier[line.example.line or 0]
         before_correct += before["correct"]
-        now = line.category is Category.CORRECT
+        now = line.category.is_right
         if now != before["correct"]:
             changes.append(
                 {
@@ -301,6 +417,16 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
         "irrelevant queries",
         f"{_percent(irrelevant['accuracy'])}  ({irrelevant['correct']}/{irrelevant['lines']})",
     )
+    trust = summary["trust"]
+    overview.add_row(
+        "calls on irrelevant",
+        f"{trust['false_calls_on_irrelevant']}  · calls with a value the query never gave: "
+        f"{trust['ungrounded_calls']}",
+    )
+    overview.add_row(
+        "asked / unsure",
+        f"{trust['needs_input']} needs_input · {trust['unsure']} unsure",
+    )
     overview.add_row("latency", f"p50 {_ms(latency['p50'])} · p90 {_ms(latency['p90'])}")
     if against := summary.get("against"):
         overview.add_row(
@@ -319,11 +445,62 @@ def render_summary(summary: dict[str, Any], console: Console) -> None:
         functions.add_row(name, str(row["lines"]), str(row["correct"]), _percent(row["accuracy"]))
     console.print(functions)
 
+    if rows := summary.get("thresholds"):
+        render_thresholds(rows, console)
+
     categories = Table(title="Per category (first match wins)", title_justify="left")
     categories.add_column("category")
     categories.add_column("count", justify="right")
     categories.add_column("share", justify="right")
     for name, row in summary["per_category"].items():
-        style = "green" if name == Category.CORRECT else ("dim" if not row["count"] else "")
+        right = Category(name).is_right
+        style = "green" if right else ("dim" if not row["count"] else "")
         categories.add_row(Text(name, style=style), str(row["count"]), _percent(row["share"]))
     console.print(categories)
+
+
+def render_thresholds(rows: Sequence[dict[str, Any]], console: Console) -> None:
+    """Accuracy against the share of queries answered, one row per threshold."""
+    table = Table(title="As --min-confidence moves", title_justify="left")
+    for column in ("threshold", "answered", "accuracy", "in scope", "out of scope", "false calls"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            f"{row['threshold']:g}",
+            _percent(row["answered"]),
+            _percent(row["accuracy"]),
+            _percent(row["in_scope_accuracy"]),
+            _percent(row["out_of_scope_accuracy"]),
+            str(row["false_calls"]),
+        )
+    console.print(table)
+
+
+def plot_thresholds(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    """Accuracy against the share answered, each point a threshold (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    answered = [100 * (row["answered"] or 0) for row in rows]
+    for key, label in (
+        ("accuracy", "all queries"),
+        ("in_scope_accuracy", "a function fits"),
+        ("out_of_scope_accuracy", "no function fits"),
+    ):
+        values = [None if row[key] is None else 100 * row[key] for row in rows]
+        axes.plot(answered, values, marker="o", label=label)
+    for x, row in zip(answered, rows, strict=True):
+        axes.annotate(f"{row['threshold']:g}", (x, 100 * (row["accuracy"] or 0)), fontsize=7)
+    axes.set_xlabel("queries answered with a call (%)")
+    axes.set_ylabel("right (%)")
+    axes.set_title("Accuracy as --min-confidence moves")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    data = io.BytesIO()
+    figure.savefig(data, format="png", dpi=120)
+    plt.close(figure)
+    write_atomic(path, data.getvalue())

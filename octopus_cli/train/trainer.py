@@ -108,6 +108,7 @@ class TrainOptions:
 
     per_function: int = 450  # 150 gave 78 % on the held-out split, 450 85 % (then: counts)
     irrelevant: int = 4500
+    border: int = 0  # extra negatives from the out-of-scope requests at the set's borders
     counts: tuple[tuple[str, int], ...] = ()  # (function, examples) overriding per_function
     epochs: int = 1
     batch_size: int = 16
@@ -946,6 +947,7 @@ def run_training(
             per_function=options.per_function,
             counts=dict(options.counts),
             irrelevant=options.irrelevant,
+            border=options.border,
             seed=options.seed,
             heldout_fraction=options.heldout_fraction,
             user_examples=options.examples,
@@ -1102,6 +1104,7 @@ def build_manifest(
             "per_function": options.per_function,
             "counts": dict(options.counts),
             "irrelevant": options.irrelevant,
+            "border": options.border,
             "train_examples": train_count,
             "heldout_examples": heldout_count,
             "templates_sha256": templates_sha256(),
