@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from octopus_cli import interrupts
 from octopus_cli.errors import InputError, ModelError, OctopusError
 from octopus_cli.runtime import (
     PROMPT_PREFIX,
@@ -102,7 +103,8 @@ class BatchedCaller:
         params.n_seq_max = slots + 1
         params.kv_unified = True  # one cell pool: the prefix cells are shared, not copied
         try:
-            self._context = LlamaContext(model=runtime.llm._model, params=params, verbose=False)
+            with interrupts.deferred():  # llama.cpp logs while it builds a context
+                self._context = LlamaContext(model=runtime.llm._model, params=params, verbose=False)
         except ValueError:
             raise ModelError(
                 f"llama.cpp could not create a context for {slots} parallel queries: "

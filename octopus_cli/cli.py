@@ -6,6 +6,7 @@ Errors are mapped in one place, :class:`OctopusGroup`: any :class:`OctopusError`
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 from typing import Annotated, Any
@@ -62,7 +63,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    add_completion=False,
+    add_completion=True,
 )
 
 
@@ -83,7 +84,7 @@ def root(
     """With no command on a terminal, start the REPL; otherwise show this help."""
     if ctx.invoked_subcommand is not None:
         return
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
         from octopus_cli.commands.repl import repl
 
         ctx.invoke(repl)
@@ -151,6 +152,8 @@ def main() -> None:
     except SystemExit as exit_:
         code = exit_.code
     except KeyboardInterrupt:  # outside a command, e.g. while importing
+        with contextlib.suppress(OSError, ValueError):
+            err_console.print("Interrupted.")
         code = 130
     except BrokenPipeError:
         silence_stdout()

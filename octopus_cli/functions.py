@@ -200,7 +200,12 @@ def load_function_set(path: str | Path | None = None) -> FunctionSet:
             f"function set file not found: {file}",
             hint="pass a TOML file like functions/android.toml to --functions",
         ) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, IsADirectoryError) as exc:
+    except IsADirectoryError:
+        raise FunctionSetError(
+            f"function set {file} is a directory",
+            hint="pass the TOML file itself, such as functions/android.toml",
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise FunctionSetError(f"cannot read function set {file}: {exc}") from None
     return parse_function_set(data, source=file)
 

@@ -245,7 +245,10 @@ def wants(param: Parameter) -> str:
 
 
 def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[^\w@+.']+", " ", text.lower()).split())
+    """Lowercase words, with quotes and a possessive 's dropped ("Sarah's" -> sarah)."""
+    text = re.sub(r"['\u2019]s\b", " ", text.lower())
+    text = re.sub(r"(?<![a-z])['\u2019]|['\u2019](?![a-z])", " ", text)
+    return " ".join(re.sub(r"[^\w@+.']+", " ", text).split())
 
 
 def grounded(query: str, param: Parameter, value: Any) -> bool:

@@ -33,6 +33,7 @@ class HelpGroup(_HelpIntoClosedPipe, TyperGroup):
 
 
 def _use_help_console() -> None:
+    import typer.core
     import typer.rich_utils
 
     if typer.rich_utils._get_rich_console is _help_console:
@@ -40,6 +41,18 @@ def _use_help_console() -> None:
     global _typer_console
     _typer_console = typer.rich_utils._get_rich_console
     typer.rich_utils._get_rich_console = _help_console
+    _hide_flag_types(typer.core.TyperOption)
+
+
+def _hide_flag_types(option_class: Any) -> None:
+    """No type column for a flag: Typer 0.29 labels each one ``<bool>`` (``TyperOption.
+    display_type_rich``), which squeezes the help text at 80 columns and says nothing."""
+    shown = option_class.display_type_rich
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    option_class.display_type_rich = display_type_rich
 
 
 def _help_console(stderr: bool = False) -> Console:

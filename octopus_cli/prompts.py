@@ -20,7 +20,7 @@ from octopus_cli.runtime import Answer
 
 def stdin_is_terminal() -> bool:
     """Whether someone can answer a question: values to fill in, "did you mean ...?"."""
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def settle(answer: Answer) -> Answer:

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from octopus_cli import interrupts
 from octopus_cli.calls import Outcome, judged, parse_output
 from octopus_cli.errors import (
     CorruptModelError,
@@ -183,17 +184,18 @@ class Runtime:
         quiet_llama_logs()
         threads = n_threads or os.cpu_count() or 1
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(self.model_path),
-                n_ctx=n_ctx,
-                n_batch=min(512, n_ctx),
-                n_gpu_layers=n_gpu_layers,
-                n_threads=threads,
-                n_threads_batch=threads,
-                logits_all=False,
-                use_mmap=use_mmap(self.model_path),
-                verbose=False,
-            )
+            with interrupts.deferred():  # llama.cpp logs while it loads: see interrupts
+                self.llm = llama_cpp.Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=n_ctx,
+                    n_batch=min(512, n_ctx),
+                    n_gpu_layers=n_gpu_layers,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    logits_all=False,
+                    use_mmap=use_mmap(self.model_path),
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             said = last_llama_error()
             raise CorruptModelError(
@@ -602,7 +604,8 @@ class FunctionCaller:
         if missing:
             shown = ", ".join(missing[:4]) + (" ..." if len(missing) > 4 else "")
             raise MissingFunctionalTokensError(
-                f"{self.runtime.model_path.name} lacks {len(missing)} functional tokens of "
+                f"{self.runtime.model_path.name} lacks {len(missing)} functional "
+                f"token{'s' if len(missing) != 1 else ''} of "
                 f"function set {self.function_set.name!r}: {shown}",
                 hint="use a model trained with this function set, or pass its --functions file",
             )

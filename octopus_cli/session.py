@@ -25,6 +25,13 @@ class CallerOptions:
     min_confidence: float = 0.0
 
 
+def gpu_offload_supported() -> bool:
+    """Whether the llama.cpp build can offload layers (Metal, Vulkan, CUDA...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred for start-up)
     """Resolve the model, load it in llama.cpp, and check it against the function set."""
     from octopus_cli.models import resolve_model

@@ -461,3 +461,33 @@ def test_repl_ctrl_c_cancels_the_query_and_carries_on(queue_outputs) -> None:
     assert "cancelled" in result.stdout
     assert "enable_do_not_disturb(enabled=True)" in result.stdout
     assert caller.queries == ["a long query", "quiet please"]
+
+
+def test_a_function_set_directory_exits_7(tmp_path: Path) -> None:
+    result = invoke("functions", "--functions", str(tmp_path))
+    assert result.exit_code == 7
+    assert "is a directory" in result.stderr
+
+
+def test_gpu_layers_on_a_cpu_build_warn(queue_outputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    queue_outputs(["<nexa_0>('front')<nexa_end>", "<nexa_0>('front')<nexa_end>"])
+    monkeypatch.setattr("octopus_cli.session.gpu_offload_supported", lambda: False)
+    result = invoke("ask", "--gpu-layers", "-1", "selfie")
+    assert result.exit_code == 0
+    assert "no GPU backend, so --gpu-layers is ignored" in result.stderr
+    monkeypatch.setattr("octopus_cli.session.gpu_offload_supported", lambda: True)
+    assert "Warning" not in invoke("ask", "--gpu-layers", "-1", "selfie").stderr
+
+
+def test_repl_usage_lines_keep_their_brackets(queue_outputs) -> None:
+    queue_outputs([])
+    result = invoke("repl", input="/json maybe\n/run sometimes\n")
+    assert "usage: /json [on|off]" in result.stdout
+    assert "usage: /run [on|off]" in result.stdout
+
+
+def test_shell_completion_is_offered_and_flags_show_no_type() -> None:
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "80"})
+    assert "--install-completion" in result.stdout
+    assert "<bool>" not in result.stdout
+    assert "<bool>" not in runner.invoke(app, ["ask", "--help"]).stdout

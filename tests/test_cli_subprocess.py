@@ -197,3 +197,71 @@ def test_help_and_version(octopus_home: Path) -> None:
     assert run("--version", home=octopus_home).stdout.startswith(b"octopus ")
     assert b"Exit codes" in run("--help", home=octopus_home).stdout
     assert run(home=octopus_home).returncode == 0  # no command, not a terminal: help
+
+
+def _interrupted_run(model: Path, home: Path, delay: float) -> tuple[int, bytes, bytes]:
+    """``ask -`` on 50 queries, with SIGINT ``delay`` seconds after the start."""
+    import signal
+    import time
+
+    env = {**os.environ, "OCTOPUS_HOME": str(home)}
+    env.pop("OCTOPUS_MODEL", None)
+    process = subprocess.Popen(
+        [OCTOPUS, "ask", "-", "--model", str(model)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdin is not None
+    process.stdin.write("".join(f"take a selfie number {i}\n" for i in range(50)).encode())
+    process.stdin.close()
+    process.stdin = None
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.3])
+def test_ctrl_c_while_starting_up_exits_130_in_one_line(
+    tiny_model: Path, octopus_home: Path, delay: float
+) -> None:
+    code, out, err = _interrupted_run(tiny_model, octopus_home, delay)
+    assert code == 130, err
+    assert err == b"Interrupted.\n"
+    assert len(out.splitlines()) < 50
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.4, 0.8, 1.2])
+def test_ctrl_c_while_the_model_loads_is_not_lost(
+    mini_model: Path, octopus_home: Path, delay: float
+) -> None:
+    """llama.cpp logs through a ctypes callback while it loads, which used to swallow the
+    interrupt: the run then answered every query."""
+    code, out, err = _interrupted_run(mini_model, octopus_home, delay)
+    assert code == 130, err
+    assert b"Traceback" not in err and b"Exception ignored" not in err
+    assert err.endswith(b"Interrupted.\n")
+    assert len(out.splitlines()) < 50
+
+
+def test_a_query_that_is_not_utf8_exits_7_in_one_line(octopus_home: Path) -> None:
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    result = subprocess.run(
+        [OCTOPUS.encode(), b"ask", b"take a \xff selfie"], capture_output=True, env=env, timeout=60
+    )
+    assert result.returncode == 7
+    assert result.stderr.startswith(b"Error: the query is not valid UTF-8\n")
+    assert b"Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["ask", "-"], ["ask"], ["repl"]])
+def test_closed_stdin_is_a_clean_error(octopus_home: Path, args: list[str]) -> None:
+    env = {**os.environ, "OCTOPUS_HOME": str(octopus_home)}
+    script = " ".join(f'"{a}"' for a in [OCTOPUS, *args]) + " <&-"
+    result = subprocess.run(["bash", "-c", script], capture_output=True, env=env, timeout=60)
+    assert result.returncode == 7, result.stderr
+    assert b"standard input is closed" in result.stderr
+    assert b"Traceback" not in result.stderr

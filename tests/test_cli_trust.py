@@ -4,6 +4,7 @@ model is unsure of (unsure), through the CLI with queued model outputs."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,33 @@ def test_the_repl_asks_for_a_missing_value_and_for_an_unsure_guess(queue_outputs
     assert "create_contact(name='Jessica', phone_number='555-0100')" in result.stdout
     assert "Did you mean open_or_lock_door(status='open')?" in result.stderr
     assert "Not sure a function fits; best guess" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("outputs", "code"),
+    [
+        (["<nexa_0>('front')<nexa_end>", "<nexa_20>()<nexa_end>"], 0),
+        (["<nexa_0>('front')<nexa_end>", NO_NUMBER], 8),
+        ([(DOOR, 0.2), "<nexa_0>('front')<nexa_end>"], 9),
+        ([NO_NUMBER, "<nexa_0>(camera=<nexa_end>", (DOOR, 0.2)], 6),
+    ],
+)
+def test_a_streamed_run_exits_with_its_most_serious_line(queue_outputs, outputs, code) -> None:
+    queue_outputs(outputs)
+    result = invoke("ask", "-", input="".join(f"query {i}\n" for i in range(len(outputs))))
+    assert result.exit_code == code, result.output
+    assert len(result.stdout.splitlines()) == len(outputs)
+
+
+def test_a_streamed_run_whose_handler_fails_does_not_exit_0(
+    queue_outputs, octopus_home: Path
+) -> None:
+    config = octopus_home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "handlers.toml").write_text(f'[handlers.take_a_photo]\n{sys.platform} = ["false"]\n')
+    queue_outputs(["<nexa_20>()<nexa_end>", "<nexa_0>('front')<nexa_end>"])
+    result = invoke("ask", "-", "--run", "--yes", input="hello\nselfie\n")
+    assert result.exit_code == 5, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "handler_error" not in records[0]
+    assert records[1]["handler_error"]

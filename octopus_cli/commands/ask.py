@@ -11,7 +11,7 @@ from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from octopus_cli import prompts, session
+from octopus_cli import prompts
 from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS, BatchedCaller
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
@@ -81,6 +81,13 @@ def ask(
         raise typer.BadParameter("choose one of --json and --call")
     if (yes or dry_run) and not run:
         raise typer.BadParameter("--yes and --dry-run go with --run")
+    if query is not None and query != "-":
+        _check_utf8(query)
+    if sys.stdin is None and (query is None or query == "-"):
+        raise InputError(
+            "standard input is closed; there are no queries to read",
+            hint='give the query as an argument: octopus ask "take a selfie"',
+        )
     stream = query == "-" or (query is None and not sys.stdin.isatty())
     if not stream and not (query or "").strip():
         raise typer.BadParameter("give a query, or pipe queries on stdin (one per line)")
@@ -89,8 +96,7 @@ def ask(
     options = opt.caller_options(
         model, functions, grammar, gpu_layers, threads, free_values, min_confidence
     )
-    with opt.loading_status(err_console):
-        caller = session.open_caller(options)
+    caller = opt.open_caller(options, err_console)
     interactive = not (stream or as_json or call_only) and prompts.stdin_is_terminal()
     asker = _Asker(caller, run=run, yes=yes, dry_run=dry_run, interactive=interactive)
     if stream:
@@ -99,6 +105,18 @@ def ask(
         assert query is not None
         code = asker.single(query, as_json=as_json, call_only=call_only)
     raise typer.Exit(int(code))
+
+
+STREAM_SEVERITY = (
+    ExitCode.BAD_INPUT,
+    ExitCode.HANDLER,
+    ExitCode.UNPARSABLE,
+    ExitCode.NEEDS_INPUT,
+    ExitCode.UNSURE,
+    ExitCode.OK,
+)
+"""A streamed run's exit code, most serious first: 0 when every line was answered with a
+call or "no function fits" (and, with --run, every handler ran and succeeded)."""
 
 
 def exit_code_for(kind: OutcomeKind) -> ExitCode:
@@ -193,27 +211,34 @@ class _Asker:
         return exit_code_for(kind)
 
     def stream(self, source: BinaryIO, out: TextIO, *, call_only: bool, batch: int = 1) -> ExitCode:
-        """One JSON line (or call line) per non-blank input line, flushed as it is ready."""
-        code = ExitCode.OK
+        """One JSON line (or call line) per non-blank input line, flushed as it is ready.
+
+        The exit code is the most serious of the lines' (see :data:`STREAM_SEVERITY`).
+        """
+        codes = {ExitCode.OK}
         for line, answer in self._answers(source, batch):
             if answer is None:
                 assert line.error is not None
                 err_console.print(f"[bold red]Error:[/bold red] {line.error.message}")
                 record = {"line": line.number, "status": "bad_input", "error": line.error.message}
                 _write_line(out, "" if call_only else json.dumps(record))
-                code = ExitCode.BAD_INPUT
+                codes.add(ExitCode.BAD_INPUT)
                 continue
             answer.extra["line"] = line.number
-            if self.run and answer.outcome.kind is OutcomeKind.CALL:
+            kind = answer.outcome.kind
+            code = ExitCode.UNPARSABLE if kind.is_failure else exit_code_for(kind)
+            codes.add(code if code in STREAM_SEVERITY else ExitCode.OK)  # irrelevant: answered
+            if self.run and kind is OutcomeKind.CALL:
                 try:
                     answer.extra["handlers"] = self.run_handlers(answer)
                 except HandlerError as error:
                     answer.extra["handler_error"] = error.message
+                    codes.add(ExitCode.HANDLER)
             if call_only:
                 _write_line(out, call_line(answer))
             else:
                 _write_line(out, json.dumps(answer_to_dict(answer), ensure_ascii=False))
-        return code
+        return min(codes, key=STREAM_SEVERITY.index)
 
     def _answers(self, source: BinaryIO, batch: int) -> Iterator[tuple[_Line, Answer | None]]:
         """Each line with its answer (None for an unreadable line), in input order.
@@ -289,6 +314,17 @@ class _UnusableAnswer(OctopusError):
             f"the model's answer is unusable ({kind}): {answer.outcome.error}",
             hint="try rephrasing, use --json to see the raw output, or keep --grammar on",
         )
+
+
+def _check_utf8(query: str) -> None:
+    """The command line gives undecodable bytes as lone surrogates; say so, once."""
+    try:
+        query.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            "the query is not valid UTF-8",
+            hint="check the terminal's or the script's encoding (LANG=C.UTF-8)",
+        ) from None
 
 
 def _write_line(out: TextIO, text: str) -> None:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from octopus_cli import session
 from octopus_cli.commands.options import (
     DEFAULT_MIN_CONFIDENCE,
     FreeValuesOption,
@@ -25,7 +24,7 @@ from octopus_cli.commands.options import (
     ModelOption,
     ThreadsOption,
     caller_options,
-    loading_status,
+    open_caller,
 )
 from octopus_cli.console import err_console, out_console
 from octopus_cli.errors import InputError
@@ -152,8 +151,7 @@ def eval_command(
         check_same_data(examples, earlier, against)
     # No threshold in the caller: each line is judged at every threshold afterwards.
     options = caller_options(model, functions, grammar, gpu_layers, threads, free_values, 0.0)
-    with loading_status(err_console):
-        caller = session.open_caller(options)
+    caller = open_caller(options, err_console)
     with _progress(len(examples)) as advance:
         scored = evaluate(caller, examples, min_confidence=min_confidence, on_line=advance)
     comparison = None if earlier is None else compare_scored(scored, earlier, against)

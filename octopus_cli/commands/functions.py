@@ -61,7 +61,7 @@ def function_table(function_set: FunctionSet, warned: set[str] | None = None) ->
         title=f"Function set {function_set.name!r} ({sys.platform})", title_justify="left"
     )
     table.add_column("token", justify="right", style="cyan")
-    table.add_column("signature", style="bold")
+    table.add_column("signature", style="bold", overflow="fold")
     table.add_column("handler")
     table.add_column("description", style="dim")
     for row in function_rows(function_set, warned):

@@ -14,6 +14,7 @@ from octopus_cli.session import CallerOptions
 
 if TYPE_CHECKING:
     from octopus_cli.functions import FunctionSet
+    from octopus_cli.runtime import FunctionCaller as Caller
 
 ArtifactOutOption = Annotated[
     Path,
@@ -45,7 +46,6 @@ FunctionsOption = Annotated[
         "--functions",
         "-f",
         help="Function set TOML file (default: the built-in Android set).",
-        dir_okay=False,
         show_default=False,
     ),
 ]
@@ -167,3 +167,18 @@ def loading_status(console: Console) -> contextlib.AbstractContextManager[object
     if console.is_terminal:
         return console.status("Loading model…", spinner="dots")
     return contextlib.nullcontext()
+
+
+def open_caller(options: CallerOptions, console: Console) -> Caller:
+    """Load the model (a spinner on ``console`` meanwhile), saying so when --gpu-layers
+    asks for offload that this llama.cpp build cannot do."""
+    from octopus_cli import session
+    from octopus_cli.console import report_warning
+
+    if options.gpu_layers and not session.gpu_offload_supported():
+        report_warning(
+            "this llama-cpp-python build has no GPU backend, so --gpu-layers is ignored "
+            "(README: GPU)"
+        )
+    with loading_status(console):
+        return session.open_caller(options)

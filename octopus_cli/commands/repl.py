@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
@@ -11,12 +12,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from octopus_cli import paths, prompts, session
+from octopus_cli import paths, prompts
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.commands.functions import function_table, handler_table
 from octopus_cli.console import err_console, out_console, report_error
-from octopus_cli.errors import HandlerDeclined, OctopusError
+from octopus_cli.errors import HandlerDeclined, InputError, OctopusError
 from octopus_cli.output import answer_to_dict, render_answer
 
 PROMPT = "octopus> "
@@ -49,12 +50,16 @@ def repl(
 
       octopus repl --model ./my-octopus.Q4_K_M.gguf --run
     """
+    if sys.stdin is None:
+        raise InputError(
+            "standard input is closed; the REPL has nothing to read",
+            hint='ask one query with octopus ask "..."',
+        )
     console = out_console()
     options = opt.caller_options(
         model, functions, grammar, gpu_layers, threads, free_values, min_confidence
     )
-    with opt.loading_status(console):
-        caller = session.open_caller(options)
+    caller = opt.open_caller(options, console)
     shell = Repl(caller, console, run=run, as_json=as_json)
     with _line_editing():
         shell.loop(input)
@@ -174,7 +179,7 @@ class Repl:
 
         def toggle(argument: str) -> bool:
             if argument not in ("", "on", "off"):
-                self.console.print(f"usage: {label} [on|off]")
+                self.console.print(escape(f"usage: {label} [on|off]"))
                 return True
             value = (argument == "on") if argument else not getattr(self, attribute)
             setattr(self, attribute, value)
