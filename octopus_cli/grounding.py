@@ -248,7 +248,8 @@ def _normal(text: str) -> str:
     """Lowercase words, with quotes and a possessive 's dropped ("Sarah's" -> sarah)."""
     text = re.sub(r"['\u2019]s\b", " ", text.lower())
     text = re.sub(r"(?<![a-z])['\u2019]|['\u2019](?![a-z])", " ", text)
-    return " ".join(re.sub(r"[^\w@+.']+", " ", text).split())
+    text = re.sub(r"[^\w@+.']+", " ", text)
+    return " ".join(re.sub(r"\.+(?=\s|$)", " ", text).split())  # a full stop ends no word
 
 
 def grounded(query: str, param: Parameter, value: Any) -> bool:
