@@ -462,3 +462,55 @@ def test_against_a_file_of_other_data_fails_before_any_model_loads(
     )
     assert result.exit_code == 7, result.output  # a missing model would be another code
     assert result.stderr.startswith("Error: ") and message in result.stderr
+
+
+TRUST_DATA = [
+    {"query": "take a selfie", "function": "take_a_photo", "arguments": {"camera": "front"}},
+    {"query": "peace out", "function": None},
+    {"query": "block 555-0100", "function": None},
+    {"query": "save Jess", "function": "create_contact", "missing": ["phone_number"]},
+    {
+        "query": "text Bob saying hi",
+        "function": "send_text_message",
+        "arguments": {"contact_name": "Bob", "message": "hi"},
+    },
+]
+TRUST_OUTPUTS = [
+    ("<nexa_0>('front')<nexa_end>", 0.99),  # correct, sure
+    ("<nexa_19>('open')<nexa_end>", 0.6),  # a call on an irrelevant query: unsure at 0.9
+    ("<nexa_8>('555-0100')<nexa_end>", 0.95),  # a false call above any usual threshold
+    ("<nexa_9>('Jess', None)<nexa_end>", 0.97),  # asks for what the line says is missing
+    ("<nexa_7>('Bob', 'hello')<nexa_end>", 0.8),  # a made-up message, and unsure at 0.9
+]
+
+
+def test_eval_counts_what_a_user_acting_on_the_answers_cares_about(
+    queue_outputs, tmp_path: Path
+) -> None:
+    queue_outputs(TRUST_OUTPUTS)
+    data = _write_lines(tmp_path / "trust.jsonl", TRUST_DATA)
+    plot = tmp_path / "trust.png"
+    result = runner.invoke(
+        app, ["eval", str(data), "--json", "--min-confidence", "0.9", "--plot", str(plot)]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    categories = {k: v["count"] for k, v in summary["per_category"].items() if v["count"]}
+    assert categories == {"correct": 2, "withheld": 1, "called_on_irrelevant": 1, "unsure": 1}
+    assert summary["correct"] == 3  # withheld counts as right
+    assert summary["trust"]["false_calls_on_irrelevant"] == 1
+    assert summary["trust"]["needs_input"] == 1 and summary["trust"]["unsure"] == 2
+    rows = {row["threshold"]: row for row in summary["thresholds"]}
+    assert rows[0.0]["false_calls"] == 2 and rows[0.0]["answered"] == 4 / 5
+    assert rows[0.9]["false_calls"] == 1 and rows[0.9]["answered"] == 2 / 5
+    assert rows[0.999]["false_calls"] == 0 and rows[0.999]["answered"] == 0
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_eval_counts_values_the_query_never_gave(queue_outputs, tmp_path: Path) -> None:
+    queue_outputs([("<nexa_7>('Bob', 'hello')<nexa_end>", 0.99)])
+    data = _write_lines(tmp_path / "made-up.jsonl", TRUST_DATA[4:])
+    result = runner.invoke(app, ["eval", str(data), "--json"])
+    trust = json.loads(result.stdout)["trust"]
+    assert trust["ungrounded_calls"] == 1
+    assert trust["ungrounded_examples"][0]["arguments"] == ["send_text_message.message"]
