@@ -39,6 +39,7 @@ def e164(number: str) -> str:
 DEFAULT_SET = "android"
 _PARAM_KEYS = {
     "name", "type", "choices", "default", "min", "max", "format", "unit", "copy", "after",
+    "words",
     "description",
 }  # fmt: skip
 # Units of a number that is a length of time (see Parameter.unit).
@@ -71,6 +72,9 @@ class Parameter:
     For a number without a unit: a figure the query states, in digits or words, inside
     the range. The decoding grammar keeps the model to those; where the query holds none
     and there is no default, it offers only ``None``, and the answer asks for the value."""
+    words: dict[str, tuple[str, ...]] | None = None
+    """For choices marked ``copy``: the words by which a query names each choice ("ringer"
+    for 'ring'); with copy, a choice the query does not name is not offered."""
     after: str | None = None
     """For a datetime: the parameter just before it, which it may not precede (an event's
     end and its start). With ``copy``, the decoding grammar pairs each start with the later
@@ -319,11 +323,25 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         "int",
         "float",
     )
-    if copy and (not copyable or "choices" in entry):
+    if copy and not copyable:
         raise FunctionSetError(
-            f"{where}.{name}: copy applies to str without choices, with no format or one of "
+            f"{where}.{name}: copy applies to str with no format or one of "
             f"{', '.join(COPYABLE_FORMATS)}, and to int and float"
         )
+    words = entry.get("words")
+    if words is not None:
+        choice_names = [str(c) for c in entry.get("choices") or ()]
+        if not (
+            isinstance(words, dict)
+            and set(words) <= set(choice_names)
+            and all(
+                isinstance(w, list) and all(isinstance(x, str) for x in w) for w in words.values()
+            )
+        ):
+            raise FunctionSetError(
+                f"{where}.{name}: words maps choices to lists of words that name them"
+            )
+        words = {choice: tuple(w.lower() for w in ws) for choice, ws in words.items()}
     low, high = entry.get("min"), entry.get("max")
     for limit in (low, high):
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int | float)):
@@ -346,6 +364,7 @@ def _parse_parameter(entry: Any, where: str) -> Parameter:
         format=fmt,
         unit=unit,
         copy=copy,
+        words=words,
         after=entry.get("after"),
         description=str(entry.get("description", "")),
     )

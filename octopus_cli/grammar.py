@@ -28,7 +28,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from octopus_cli.functions import FunctionSet, FunctionSpec, Parameter
-from octopus_cli.grounding import MISSING, fitting, format_matches, stated_figures
+from octopus_cli.grounding import (
+    MISSING,
+    fitting,
+    format_matches,
+    named_choices,
+    stated_figures,
+)
 from octopus_cli.timewords import amounts_in, lengths_in
 
 MAX_STRING_CHARS = 128
@@ -298,7 +304,10 @@ class _Copying:
         self._lengths: dict[str, list[float]] = {}
 
     def value_rule(self, param: Parameter) -> str:
-        if param.unit is not None:
+        if param.choices is not None:
+            named = named_choices(self.query, param)
+            value = " | ".join(_literal(repr(c)) for c in named) if named else None
+        elif param.unit is not None:
             value = self._amounts(param)
         elif param.type in ("int", "float"):
             figures = fitting(param, stated_figures(self.query, param))

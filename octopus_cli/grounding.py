@@ -198,6 +198,32 @@ def _without_stray_bracket(number: str) -> str:
     return number
 
 
+def named_choices(query: str, param: Parameter) -> list[Any]:
+    """The choices a query names: each choice by its own name or by one of its ``words``
+    (a one-letter slip forgiven in words of four letters or more)."""
+    said = _mended(query.lower()).replace("\u2019", "'")
+    tokens = re.findall(r"[a-z0-9']+", said)
+    found = []
+    for choice in param.choices or ():
+        names = (*(param.words or {}).get(str(choice), ()), str(choice).lower())
+        if any(_names(name, tokens) for name in names):
+            found.append(choice)
+    return found
+
+
+def _names(name: str, tokens: list[str]) -> bool:
+    """Whether the words of ``name`` stand in ``tokens`` in a row."""
+    parts = name.split()
+    for i in range(len(tokens) - len(parts) + 1):
+        window = tokens[i : i + len(parts)]
+        if all(
+            a == b or (len(b) >= _MIN_MENDED_LENGTH and _one_slip(a, b))
+            for a, b in zip(window, parts, strict=True)
+        ):
+            return True
+    return False
+
+
 def spoken_numbers(query: str) -> list[str]:
     """Phone numbers said digit by digit: "plus one four one five five five five ..."
     gives "+14155550199"; "double five" is 55. At least seven digits."""
@@ -261,6 +287,8 @@ def grounded(query: str, param: Parameter, value: Any) -> bool:
     """
     if param.has_default and value == param.default:
         return True
+    if param.choices is not None and param.copy:
+        return value in named_choices(query, param)
     if param.choices is not None or param.type == "bool" or value is None:
         return True
     if param.type in ("int", "float"):

@@ -19,6 +19,9 @@ def is_copied(value: Any, param: Parameter, query: str) -> bool:
         return not param.has_default and not _offered(param, query)
     if param.type in ("int", "float") and param.unit is None:
         return value in _figures(query)
+    if param.choices is not None:  # named in the query by itself or one of its words
+        names = [str(value), *(param.words or {}).get(str(value), ())]
+        return any(re.search(rf"\b{re.escape(n)}\b", query.lower()) for n in names)
     if param.unit is not None:  # a figure of the query, or a length of time it names
         amounts = amounts_in(query, param.unit)
         offered = [a for a in amounts if param.type == "float" or a.is_integer()]
@@ -69,6 +72,8 @@ def _figures(query: str) -> set[float]:
 
 def _offered(param: Parameter, query: str) -> bool:
     """Whether the query holds anything at all for the parameter."""
+    if param.choices is not None:
+        return any(is_copied(choice, param, query) for choice in param.choices)
     if param.unit is not None:
         return bool(amounts_in(query, param.unit))
     if param.format is not None:

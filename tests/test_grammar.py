@@ -222,6 +222,15 @@ CASES = [
     ("Preheat the oven to 400 degrees", "set_nest_temperature", "(90.0)", False),
     ("Preheat the oven to 400 degrees", "set_nest_temperature", "(None)", True),
     ("brightness 15", "change_screen_brightness", "(10)", False),
+    # A choice without a default: only one the query names, by its name or its words.
+    ("mute the ringer", "set_volume", "(0, 'media')", False),
+    ("set the volume to 5", "set_volume", "(5, 'ring')", False),
+    ("set the volume to 5", "set_volume", "(5, None)", True),
+    ("Set the music volume to 5", "set_volume", "(5, 'media')", True),
+    ("deal with the back door", "open_or_lock_door", "('lock')", False),
+    ("deal with the back door", "open_or_lock_door", "(None)", True),
+    ("let Ana in", "open_or_lock_door", "('open')", True),
+    ("let Ana in", "open_or_lock_door", "('lock')", False),
     (
         "mail bob.x@acme.co.uk about Lunch saying see you at noon",
         "send_email",

@@ -17,7 +17,7 @@ from octopus_cli.calls import OutcomeKind, parse_output
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.grammar import format_value
-from octopus_cli.grounding import fitting, format_matches, stated_figures
+from octopus_cli.grounding import fitting, format_matches, named_choices, stated_figures
 from octopus_cli.timewords import amounts_in, lengths_in
 from octopus_cli.train import templates_android as T
 from octopus_cli.train.data import (
@@ -207,6 +207,8 @@ def test_copied_values_appear_verbatim_and_fit_the_grammar(
                 assert value in offered, (e.query, value)
             elif param.format is not None:  # an address, number or time found in the query
                 assert value in format_matches(e.query, param.format), (e.query, value)
+            elif param.choices is not None:  # a choice the query names
+                assert value in named_choices(e.query, param), (e.query, value)
             elif param.type in ("int", "float"):  # a figure the query states, in range
                 offered = fitting(param, stated_figures(e.query, param))
                 assert value in offered, (e.query, value, offered)
