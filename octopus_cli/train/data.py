@@ -951,7 +951,7 @@ def templates_sha256() -> str:
     A run's seed says which examples it drew only while the templates stay the same; the
     manifest records this beside the seed so two runs can tell they trained on equal data.
     """
-    tables = {name: value for name, value in vars(T).items() if name.isupper()}
+    tables = T.tables()
     tables["GENERIC_TEMPLATES"] = GENERIC_TEMPLATES
     text = json.dumps(tables, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
