@@ -42,6 +42,7 @@ from typing import Any
 import gguf
 import numpy as np
 
+from octopus_cli.atomic import sha256_file
 from octopus_cli.convert.architectures import TensorPlan
 from octopus_cli.convert.converter import (
     QUANT_TYPES,
@@ -54,7 +55,6 @@ from octopus_cli.convert.safetensors import TensorEntry, read_header
 from octopus_cli.convert.vocab import Vocabulary
 from octopus_cli.errors import ConversionError, FunctionSetError
 from octopus_cli.functions import FunctionSet, builtin_path, load_function_set
-from octopus_cli.models import sha256_file
 from octopus_cli.paths import data_dir
 
 ADAPTER_FILE = "adapter.safetensors"

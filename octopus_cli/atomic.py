@@ -6,6 +6,7 @@ A crash, Ctrl-C or full disk leaves the old file (or none) and no stray temporar
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -48,3 +49,9 @@ def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
     with temporary_sibling(path) as temporary:
         temporary.write_bytes(data)
         publish(temporary, path, private=private)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks (GGUF files are gigabytes)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

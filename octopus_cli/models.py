@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from octopus_cli.atomic import write_atomic
+from octopus_cli.atomic import sha256_file, write_atomic
 from octopus_cli.errors import (
     ConversionError,
     HubError,
@@ -492,12 +492,6 @@ def _normalize_sha256(etag: str | None) -> str | None:
         return None
     value = etag.strip().removeprefix("W/").strip('"').lower()
     return value if _SHA256.fullmatch(value) else None
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks (GGUF files are gigabytes)."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _verify_sha256(path: Path, expected: str | None, origin: str) -> None:

@@ -1,4 +1,4 @@
-"""Build a ready :class:`FunctionCaller` from command-line choices.
+"""Build a ready :class:`~octopus_cli.caller.Caller` from command-line choices.
 
 Commands call :func:`open_caller`; tests replace it with a caller whose outputs are
 queued, so the whole command path (parsing, validation, output, handlers) runs for real
@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from octopus_cli.functions import load_function_set
+
+if TYPE_CHECKING:
+    from octopus_cli.caller import Caller
 
 
 @dataclass
@@ -32,10 +36,11 @@ def gpu_offload_supported() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
-def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred for start-up)
+def open_caller(options: CallerOptions) -> Caller:
     """Resolve the model, load it in llama.cpp, and check it against the function set."""
+    from octopus_cli.caller import LocalCaller  # deferred: it loads llama.cpp and numpy
     from octopus_cli.models import resolve_model
-    from octopus_cli.runtime import FunctionCaller, Runtime
+    from octopus_cli.runtime import Runtime
 
     function_set = load_function_set(options.functions)
     path = resolve_model(options.model)
@@ -45,7 +50,7 @@ def open_caller(options: CallerOptions):  # -> FunctionCaller (import deferred f
         n_threads=options.threads,
         prefix_cache=options.prefix_cache,
     )
-    return FunctionCaller(
+    return LocalCaller(
         runtime,
         function_set,
         use_grammar=options.grammar,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from octopus_cli.calls import judged, parse_output
+from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet, load_function_set
 from octopus_cli.runtime import Answer, copies_values
 from octopus_cli.session import CallerOptions
@@ -97,10 +99,12 @@ def mini_model(mini_home: Path) -> Path:
 
 
 class QueuedCaller:
-    """A stand-in for FunctionCaller whose raw outputs are queued by the test.
+    """A scripted model for the Caller protocol: its raw outputs are queued by the test.
 
     Everything after generation (parsing, validation, output, handlers) is the real code.
     """
+
+    model_name = "queued-outputs"
 
     def __init__(
         self, function_set: FunctionSet, outputs: list[str | tuple[str, float] | BaseException]
@@ -108,8 +112,7 @@ class QueuedCaller:
         self.function_set = function_set
         self.outputs = list(outputs)
         self.queries: list[str] = []
-        self.runtime = None
-        self.grammar = None
+        self.batches: list[int] = []  # the batch size of each ask_in_order
         self.options = None  # the CallerOptions the command opened it with
         self.use_grammar = self.copy_values = True
 
@@ -135,6 +138,23 @@ class QueuedCaller:
         threshold = self.options.min_confidence if self.options else 0.0
         outcome = judged(parse_output(raw, self.function_set), confidence, threshold)
         return Answer(query=query, outcome=outcome)
+
+    def ask_in_order(
+        self, items: Iterable[tuple[Any, str | None]], *, batch: int = 1
+    ) -> Iterator[tuple[Any, Answer | InputError | None]]:
+        """In input order, as the real one; a queued InputError is that query's answer."""
+        self.batches.append(batch)
+        for tag, query in items:
+            if query is None:
+                yield tag, None
+            elif isinstance(self.outputs[0], InputError):
+                self.queries.append(query)
+                yield tag, self.outputs.pop(0)
+            else:
+                yield tag, self.ask(query)
+
+    def describe(self) -> list[tuple[str, str]]:
+        return [("model", self.model_name), ("functions", self.function_set.name)]
 
 
 @pytest.fixture

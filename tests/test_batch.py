@@ -313,11 +313,14 @@ def _read_line(stream: object, timeout: float) -> bytes | None:
     return stream.readline()  # type: ignore[attr-defined]
 
 
+SURE = ("--min-confidence", "0")  # random weights are never confident
+
+
 @contextlib.contextmanager
 def _asking(model: Path, home: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``octopus ask -`` with pipes, killed on the way out whatever the test did."""
     process = subprocess.Popen(
-        [OCTOPUS, "ask", "-", "--call", "--batch", "4", *ONE_THREAD, "--model", str(model)],
+        [OCTOPUS, "ask", "-", "--call", "--batch", "4", *ONE_THREAD, *SURE, "--model", str(model)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -341,7 +344,8 @@ def test_each_answer_is_written_while_stdin_stays_open(
             assert line is not None, "no answer while stdin was open"
             assert line.endswith(b")\n")
         process.stdin.close()
-        assert process.wait(timeout=120) == 0
+        # Random weights: an answer may lack a value (8); every line was answered.
+        assert process.wait(timeout=120) in (0, 8)
         assert process.stdout.read() == b""
 
 

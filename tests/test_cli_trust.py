@@ -193,3 +193,26 @@ def test_a_streamed_run_whose_handler_fails_does_not_exit_0(
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert "handler_error" not in records[0]
     assert records[1]["handler_error"]
+
+
+def test_streamed_queries_reach_the_callers_batched_path(queue_outputs) -> None:
+    from octopus_cli.errors import QueryTooLongError
+
+    caller = queue_outputs(
+        ["<nexa_0>('front')<nexa_end>", QueryTooLongError("the query is too long"), NO_NUMBER]
+    )
+    result = invoke("ask", "-", "--batch", "4", input="selfie\nlong\nsave Jessica\n")
+    assert caller.batches == [4]
+    statuses = [json.loads(line)["status"] for line in result.stdout.splitlines()]
+    assert statuses == ["call", "bad_input", "needs_input"]
+    assert result.exit_code == 7  # an unreadable line is the most serious
+    one = queue_outputs(["<nexa_0>('front')<nexa_end>"])
+    assert invoke("ask", "-", "--batch", "1", input="selfie\n").exit_code == 0
+    assert one.batches == [1]
+
+
+def test_the_repl_describes_its_model_through_the_caller(queue_outputs) -> None:
+    queue_outputs([])
+    result = invoke("repl", input="/model\n")
+    assert "octopus · queued-outputs · /help for commands" in result.stdout
+    assert "functions  android" in result.stdout

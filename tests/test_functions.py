@@ -100,8 +100,8 @@ parameters = [{ name = "on", type = "bool" }]
         ),
         (
             "[[function]]\ntoken = 0\nname = 'a'\n"
-            "parameters = [{name='x', type='str', choices=['p', 'q'], copy=true}]",
-            "copy applies to str",
+            "parameters = [{name='x', type='str', choices=['p', 'q'], words={r=['s']}}]",
+            "words maps choices to lists of words",
         ),
         (
             "[[function]]\ntoken = 0\nname = 'a'\n"

@@ -7,18 +7,21 @@ import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO, TextIO
 
 import typer
 
 from octopus_cli import prompts
-from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS, BatchedCaller
+from octopus_cli.batch import DEFAULT_SLOTS, MAX_SLOTS
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
 from octopus_cli.console import err_console, out_console
 from octopus_cli.errors import ExitCode, HandlerDeclined, HandlerError, InputError, OctopusError
 from octopus_cli.output import answer_to_dict, call_line, render_answer
-from octopus_cli.runtime import Answer, FunctionCaller
+from octopus_cli.runtime import Answer
+
+if TYPE_CHECKING:
+    from octopus_cli.caller import Caller
 
 
 def ask(
@@ -132,7 +135,7 @@ class _Asker:
     """Answers queries on one loaded caller and applies the output and --run choices."""
 
     def __init__(
-        self, caller: Any, *, run: bool, yes: bool, dry_run: bool, interactive: bool = False
+        self, caller: Caller, *, run: bool, yes: bool, dry_run: bool, interactive: bool = False
     ) -> None:
         self.caller = caller
         self.run = run
@@ -143,7 +146,7 @@ class _Asker:
 
     def _handler_table(self) -> Any:
         if self._handlers is None:
-            from octopus_cli.commands.functions import handler_table
+            from octopus_cli.output import handler_table
 
             self._handlers = handler_table(self.caller.function_set)
         return self._handlers
@@ -241,28 +244,14 @@ class _Asker:
         return min(codes, key=STREAM_SEVERITY.index)
 
     def _answers(self, source: BinaryIO, batch: int) -> Iterator[tuple[_Line, Answer | None]]:
-        """Each line with its answer (None for an unreadable line), in input order.
-
-        With a loaded model and ``batch`` > 1 the queries are decoded together; a stand-in
-        caller without a model (the tests' queued caller) answers one at a time.
-        """
-        if batch > 1 and isinstance(self.caller, FunctionCaller):
-            lines = _read_lines(_reader_for_thread(source))  # read on the batch's input thread
-            with BatchedCaller(self.caller, slots=batch) as batched:
-                for line, answer in batched.ask_in_order((line, line.query) for line in lines):
-                    if isinstance(answer, InputError):  # this query alone: the rest go on
-                        yield line.failed(answer), None
-                    else:
-                        yield line, answer
-            return
-        for line in _read_lines(source):
-            if line.query is None:
-                yield line, None
-                continue
-            try:
-                yield line, self.caller.ask(line.query)
-            except InputError as error:
-                yield line.failed(error), None
+        """Each line with its answer (None for an unreadable line), in input order; with
+        ``batch`` > 1 the caller decodes that many together, reading on a thread."""
+        items = ((line, line.query) for line in _read_lines(_reader_for_thread(source)))
+        for line, answer in self.caller.ask_in_order(items, batch=batch):
+            if isinstance(answer, InputError):  # this query alone: the rest go on
+                yield line.failed(answer), None
+            else:
+                yield line, answer
 
 
 @dataclass

@@ -29,18 +29,6 @@ HELDOUT_FRACTION = 0.2
 TRAIN_FILE, HELDOUT_FILE = "train.jsonl", "heldout.jsonl"
 
 
-def default_irrelevant(
-    function_set: FunctionSet, per_function: int, counts: dict[str, int] | None = None
-) -> int:
-    """Half as many negatives as calls: a third of the data says "no function fits"."""
-    counts = counts or {}
-    calls = sum(
-        counts.get(f.name, per_function) for f in function_set.functions if not f.irrelevant
-    )
-    has_irrelevant = any(f.irrelevant for f in function_set.functions)
-    return calls // 2 if has_irrelevant else 0
-
-
 def data_command(
     functions: FunctionsOption = None,
     out: Annotated[
@@ -93,7 +81,7 @@ def data_command(
     function_set = load_function_set(functions)
     counts = opt.parse_counts(count, function_set)
     if irrelevant is None:
-        irrelevant = default_irrelevant(function_set, per_function, counts)
+        irrelevant = opt.default_irrelevant(function_set, per_function, counts)
     elif irrelevant and not any(f.irrelevant for f in function_set.functions):
         raise typer.BadParameter(
             f"function set {function_set.name!r} has no irrelevant function to give negatives",

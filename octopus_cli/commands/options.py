@@ -13,8 +13,8 @@ from octopus_cli.calls import DEFAULT_MIN_CONFIDENCE
 from octopus_cli.session import CallerOptions
 
 if TYPE_CHECKING:
+    from octopus_cli.caller import Caller
     from octopus_cli.functions import FunctionSet
-    from octopus_cli.runtime import FunctionCaller as Caller
 
 ArtifactOutOption = Annotated[
     Path,
@@ -140,6 +140,18 @@ def parse_counts(values: list[str] | None, function_set: FunctionSet) -> dict[st
             )
         counts[name] = int(number)
     return counts
+
+
+def default_irrelevant(
+    function_set: FunctionSet, per_function: int, counts: dict[str, int] | None = None
+) -> int:
+    """Half as many negatives as calls: a third of the data says "no function fits"."""
+    counts = counts or {}
+    calls = sum(
+        counts.get(f.name, per_function) for f in function_set.functions if not f.irrelevant
+    )
+    has_irrelevant = any(f.irrelevant for f in function_set.functions)
+    return calls // 2 if has_irrelevant else 0
 
 
 def caller_options(

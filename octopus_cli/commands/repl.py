@@ -6,7 +6,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,10 +15,12 @@ from rich.markup import escape
 from octopus_cli import paths, prompts
 from octopus_cli.calls import OutcomeKind
 from octopus_cli.commands import options as opt
-from octopus_cli.commands.functions import function_table, handler_table
 from octopus_cli.console import err_console, out_console, report_error
 from octopus_cli.errors import HandlerDeclined, InputError, OctopusError
-from octopus_cli.output import answer_to_dict, render_answer
+from octopus_cli.output import answer_to_dict, function_table, handler_table, render_answer
+
+if TYPE_CHECKING:
+    from octopus_cli.caller import Caller
 
 PROMPT = "octopus> "
 HELP = """\
@@ -88,7 +90,7 @@ def _line_editing() -> Iterator[None]:
 class Repl:
     """The loop, separate from the command so tests can feed it lines."""
 
-    def __init__(self, caller: Any, console: Console, *, run: bool, as_json: bool) -> None:
+    def __init__(self, caller: Caller, console: Console, *, run: bool, as_json: bool) -> None:
         self.caller = caller
         self.console = console
         self.run = run
@@ -105,8 +107,7 @@ class Repl:
         }
 
     def loop(self, read_line: Callable[[str], str]) -> None:
-        path = getattr(getattr(self.caller, "runtime", None), "model_path", None)
-        name = path.name if path is not None else "model"
+        name = self.caller.model_name
         self.console.print(f"[bold]octopus[/bold] · {escape(name)} · /help for commands")
         while True:
             try:
@@ -193,18 +194,10 @@ class Repl:
         return True
 
     def _model(self, _: str) -> bool:
-        runtime = self.caller.runtime
-        size = runtime.model_path.stat().st_size / 1e6
-        meta = runtime.metadata
-        self.console.print(f"model     {escape(str(runtime.model_path))} ({size:.0f} MB)")
-        self.console.print(f"arch      {escape(meta.get('general.architecture', '?'))}")
-        self.console.print(f"name      {escape(meta.get('general.name', '?'))}")
-        self.console.print(
-            f"functions {escape(self.caller.function_set.name)} "
-            f"({len(self.caller.function_set.functions)}), grammar "
-            f"{'on' if self.caller.grammar else 'off'}"
-            + (", values copied from the query" if self.caller.copy_values else "")
-        )
+        lines = self.caller.describe()
+        width = max(len(label) for label, _ in lines)
+        for label, text in lines:
+            self.console.print(f"{label:<{width}}  {escape(text)}", highlight=False)
         return True
 
     def _quit(self, _: str) -> bool:

@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from octopus_cli.commands import options as opt
-from octopus_cli.commands.data import default_irrelevant
 from octopus_cli.commands.options import FunctionsOption, ThreadsOption
 from octopus_cli.console import err_console
 from octopus_cli.errors import InputError
@@ -123,7 +122,7 @@ def train_command(
         raise InputError(f"examples file not found: {examples}")
     counts = opt.parse_counts(count, function_set)
     if irrelevant is None:
-        irrelevant = default_irrelevant(function_set, per_function, counts)
+        irrelevant = opt.default_irrelevant(function_set, per_function, counts)
     from octopus_cli.train.trainer import (  # here: importing the trainer takes a while
         ADAPTER_FILE,
         TrainOptions,

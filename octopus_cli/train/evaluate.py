@@ -25,13 +25,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from octopus_cli.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from octopus_cli.caller import Caller
 from octopus_cli.calls import Outcome, OutcomeKind, judged, parse_calls
 from octopus_cli.errors import InputError
 from octopus_cli.functions import FunctionSet
@@ -179,7 +182,7 @@ class ScoredLine:
 
 
 def evaluate(
-    caller: Any,
+    caller: Caller,
     examples: Sequence[Example],
     *,
     min_confidence: float = 0.0,
