@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
 from octopus_cli.commands.options import (
     DEFAULT_MIN_CONFIDENCE,
@@ -128,7 +132,6 @@ def eval_command(
         evaluate,
         plot_thresholds,
         read_scored,
-        render_summary,
         summarize,
         threshold_table,
     )
@@ -199,3 +202,87 @@ def _progress(total: int) -> Any:
             progress.update(task, advance=1, accuracy=accuracy)
 
         yield advance
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} ms"
+
+
+def render_summary(summary: dict[str, Any], console: Console) -> None:
+    """Three small tables: the headline figures, per function, per category."""
+    irrelevant = summary["irrelevant"]
+    latency = summary["latency_ms"]
+    overview = Table.grid(padding=(0, 2))
+    overview.add_column(style="dim")
+    overview.add_column()
+    overview.add_row(
+        "accuracy",
+        Text(
+            f"{_percent(summary['accuracy'])}  ({summary['correct']}/{summary['lines']})",
+            style="bold",
+        ),
+    )
+    overview.add_row(
+        "irrelevant queries",
+        f"{_percent(irrelevant['accuracy'])}  ({irrelevant['correct']}/{irrelevant['lines']})",
+    )
+    trust = summary["trust"]
+    overview.add_row(
+        "calls on irrelevant",
+        f"{trust['false_calls_on_irrelevant']}  · calls with a value the query never gave: "
+        f"{trust['ungrounded_calls']}",
+    )
+    overview.add_row(
+        "asked / unsure",
+        f"{trust['needs_input']} needs_input · {trust['unsure']} unsure",
+    )
+    overview.add_row("latency", f"p50 {_ms(latency['p50'])} · p90 {_ms(latency['p90'])}")
+    if against := summary.get("against"):
+        overview.add_row(
+            "against earlier run",
+            f"{against['fixed']} fixed · {against['broken']} broken  "
+            f"(was {_percent(against['accuracy_before'])}, {against['file']})",
+        )
+    console.print(overview)
+
+    functions = Table(title="Per function", title_justify="left")
+    functions.add_column("function")
+    functions.add_column("lines", justify="right")
+    functions.add_column("correct", justify="right")
+    functions.add_column("accuracy", justify="right")
+    for name, row in summary["per_function"].items():
+        functions.add_row(name, str(row["lines"]), str(row["correct"]), _percent(row["accuracy"]))
+    console.print(functions)
+
+    if rows := summary.get("thresholds"):
+        render_thresholds(rows, console)
+
+    categories = Table(title="Per category (first match wins)", title_justify="left")
+    categories.add_column("category")
+    categories.add_column("count", justify="right")
+    categories.add_column("share", justify="right")
+    for name, row in summary["per_category"].items():
+        style = "green" if row["right"] else ("dim" if not row["count"] else "")
+        categories.add_row(Text(name, style=style), str(row["count"]), _percent(row["share"]))
+    console.print(categories)
+
+
+def render_thresholds(rows: Sequence[dict[str, Any]], console: Console) -> None:
+    """Accuracy against the share of queries answered, one row per threshold."""
+    table = Table(title="As --min-confidence moves", title_justify="left")
+    for column in ("threshold", "answered", "accuracy", "in scope", "out of scope", "false calls"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            f"{row['threshold']:g}",
+            _percent(row["answered"]),
+            _percent(row["accuracy"]),
+            _percent(row["in_scope_accuracy"]),
+            _percent(row["out_of_scope_accuracy"]),
+            str(row["false_calls"]),
+        )
+    console.print(table)
