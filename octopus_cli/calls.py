@@ -21,6 +21,9 @@ DEFAULT_MIN_CONFIDENCE = 0.9
 """The default of ``--min-confidence``: calibrated on octopus-mini's held-out split (see
 docs/trust.md), where it keeps nearly every right call and stops many false ones."""
 
+MAX_OUTPUT_CHARS = 20_000
+"""Longer model output is not parsed (Python's parser recurses on deep nesting)."""
+
 _PLACEHOLDER = "__octopus_fn_{}"
 _PLACEHOLDER_PATTERN = re.compile(r"__octopus_fn_(\d+)")
 
@@ -115,6 +118,13 @@ class BoundCall:
         return BoundCall(self.function, arguments, missing)
 
     @property
+    def lacks_values(self) -> bool:
+        """Whether this call or a call nested in it lacks a value the query did not give."""
+        return bool(self.missing) or any(
+            isinstance(v, BoundCall) and v.lacks_values for v in self.arguments.values()
+        )
+
+    @property
     def has_nested_calls(self) -> bool:
         return any(isinstance(v, BoundCall) for v in self.arguments.values())
 
@@ -190,8 +200,12 @@ def parse_output(raw: str, function_set: FunctionSet) -> Outcome:
         return Outcome(reject.kind, raw, error=reject.message)
     if all(c.function.irrelevant for c in calls):
         return Outcome(OutcomeKind.IRRELEVANT, raw, calls=calls)
-    if any(c.missing for c in calls):
-        missing = ", ".join(f"{c.name}: {', '.join(c.missing)}" for c in calls if c.missing)
+    if any(c.lacks_values for c in calls):
+        missing = ", ".join(
+            f"{c.name}: {', '.join(c.missing) or 'a value of a nested call'}"
+            for c in calls
+            if c.lacks_values
+        )
         return Outcome(
             OutcomeKind.NEEDS_INPUT, raw, calls=calls, error=f"the query lacks {missing}"
         )
@@ -254,10 +268,14 @@ def parse_calls(text: str, function_set: FunctionSet) -> list[RawCall]:
     if not text:
         raise _Reject(OutcomeKind.UNPARSABLE, "empty output: no functional token")
     source = function_set.token_pattern.sub(lambda m: _PLACEHOLDER.format(m.group(1)), text)
+    if len(source) > MAX_OUTPUT_CHARS:
+        raise _Reject(OutcomeKind.UNPARSABLE, f"output longer than {MAX_OUTPUT_CHARS} characters")
     try:
         module = ast.parse(source, mode="exec")
-    except (SyntaxError, ValueError) as exc:
+    except SyntaxError as exc:
         raise _Reject(OutcomeKind.UNPARSABLE, f"not a call expression: {exc.msg}") from None
+    except (ValueError, RecursionError, MemoryError):  # NUL bytes; nesting too deep to parse
+        raise _Reject(OutcomeKind.UNPARSABLE, "not a call expression") from None
     if not module.body:
         raise _Reject(OutcomeKind.UNPARSABLE, "no call in output")
     calls = []
@@ -298,9 +316,11 @@ def _argument(node: ast.expr) -> Any:
     try:
         return _restore_tokens(ast.literal_eval(node))
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise _Reject(
-            OutcomeKind.UNPARSABLE, f"argument is not a literal: {ast.unparse(node)[:60]}"
-        ) from None
+        try:
+            shown = ast.unparse(node)[:60]
+        except (RecursionError, MemoryError):
+            shown = "(nested too deep to show)"
+        raise _Reject(OutcomeKind.UNPARSABLE, f"argument is not a literal: {shown}") from None
 
 
 def _restore_tokens(value: Any) -> Any:

@@ -12,12 +12,23 @@ to the data file:
 * the program (argv[0]) is literal text, never a placeholder;
 * every placeholder is replaced *inside* one argv element and never splits it, and only
   with values that were validated against the function's signature (checked again here);
-* a value that would start an element with ``-`` is refused unless an earlier ``--``
-  ends option parsing, so a value cannot become an option of the tool;
-* for interpreters (``osascript``, ``sh``, ``python`` ...), free text may only be passed
-  as a whole argument after the literal script, never spliced into code; only closed
-  values (numbers, booleans, choices, fixed formats, or the output of a closing filter
-  such as ``url``) may appear inside script text.
+* a value that would start an element with ``-`` is refused unless a literal ``--``
+  after the program it goes to ends option parsing, so it cannot become an option;
+* free text (a value not closed to fixed choices, numbers, bools or fixed formats) may
+  only fill a whole argv element, the value of a ``--name=`` option, or a part of a URL
+  template after its literal scheme, percent-encoded by ``url``, ``mailto`` or ``tel``.
+  That holds whatever the program is: ``["rbash", "-c", "echo {query}"]`` is refused
+  because ``{query}`` shares an element with other text. On top of it, free text may never
+  follow an option that runs code (``-c``, ``-e``, ``-x``, ``--eval``, ``--command``,
+  ``-Command``, ``-exec``, ``/c`` ...), sit at or before an interpreter's literal script
+  (``sh``, ``python``, ``osascript`` ...: only arguments after a script file right after
+  the program, or after literal code given with its code option, are data), follow a
+  program that runs its arguments as a command (``env``, ``sudo``, ``ssh``, ``tmux``,
+  ``timeout`` ...; ``systemd-run`` only up to the command it runs, which octopus finds
+  exactly), or be a whole argument of an opener (``xdg-open``, ``open``), which could
+  name a file or an application to launch. Closed values may appear anywhere but in
+  argv[0], also inside script text. Handler files that break a rule are refused at
+  load (:class:`~octopus_cli.errors.FunctionSetError`) naming the element and why.
 
 Placeholder syntax: ``{name}`` or ``{name|filter|filter}``; ``{{`` and ``}}`` are literal
 braces. Filters (see :data:`FILTERS`):
@@ -75,17 +86,88 @@ _ENTRY_KEYS = {"argv", "requires", "timeout"}
 _OUTPUT_LIMIT = 1_000_000  # bytes of stdout/stderr kept from a handler
 _TAIL = 400  # characters of stderr quoted in an error
 
-# Programs that run code or other programs from their arguments: free text may only be a
-# whole argument after the literal script or command, never part of it.
-_INTERPRETERS = re.compile(
-    r"(?:osascript|sh|bash|dash|zsh|ksh|mksh|fish|csh|tcsh|python[0-9.]*|pypy[0-9.]*|perl[0-9.]*"
-    r"|ruby[0-9.]*|node|nodejs|deno|bun|php[0-9.]*|lua[0-9.]*|tclsh[0-9.]*|wish|awk|gawk"
-    r"|mawk|sed|pwsh|powershell|cmd|cmd\.exe|expect|Rscript|julia"
-    r"|env|xargs|systemd-run|sudo|doas|pkexec|nohup|nice|ionice|timeout|setsid|stdbuf|chrt"
-    r"|taskset|time|chroot|unshare|nsenter|flatpak-spawn|busybox|find|exec)"
+# Where free text may go (see Handler.check). These lists only ever refuse more: a value
+# fills a whole argument or a percent-encoded part of a URL whatever the program is.
+#
+# Interpreters: only arguments after the literal script are data. The script is a file
+# right after the program, or literal code given with one of the family's code options
+# (the options after which the rest of argv is the script's arguments).
+_POSIX_SHELLS = r"sh|bash|rbash|dash|ash|zsh|ksh|ksh93|mksh|pdksh|oksh|lksh|yash|posh"
+_SHELLS = rf"{_POSIX_SHELLS}|fish|csh|tcsh"
+_INTERPRETERS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (re.compile(rf"(?:{_SHELLS})"), frozenset({"-c"})),
+    (re.compile(r"(?:python|pypy)[0-9.]*"), frozenset({"-c"})),
+    (re.compile(r"perl[0-9.]*"), frozenset({"-e", "-E"})),
+    (re.compile(r"ruby[0-9.]*"), frozenset({"-e"})),
+    (re.compile(r"node|nodejs"), frozenset({"-e", "--eval"})),
+    (re.compile(r"osascript"), frozenset({"-e"})),
+    (re.compile(r"php[0-9.]*"), frozenset({"-r"})),
+    (re.compile(r"Rscript|julia"), frozenset({"-e"})),
+    (re.compile(r"g?sed"), frozenset({"-e"})),
+    # Script first; their code options (lua -e, expect -c ...) do not end the search for it.
+    (
+        re.compile(
+            r"awk|gawk|mawk|nawk|lua[0-9.]*|luajit|tclsh[0-9.]*|wish[0-9.]*|expect|deno|bun|jq"
+            r"|guile|racket|elixir|escript|groovy|sbcl|ocaml|swift"
+        ),
+        frozenset(),
+    ),
 )
-# Programs that join their arguments into one shell command line: no free text at all.
-_JOINERS = re.compile(r"(?:ssh|su|runuser|watch|script|sg|gnome-terminal|xterm|konsole|at)")
+# Programs that join their arguments into one command line: no free text after them.
+_JOINERS = re.compile(
+    r"ssh|mosh|rsh|autossh|su|runuser|sg|newgrp|watch|script|at|batch|capsh"
+    r"|pwsh|powershell|cmd|cmd\.exe"
+)
+# Programs that run what their operands name (a command, a script, a package, a target),
+# where octopus does not model which operand that is: no free text after them.
+_RUNNERS = re.compile(
+    r"env|xargs|parallel|sudo|sudoedit|doas|pkexec|run0|setpriv|chpst|sshpass|nohup|nice"
+    r"|ionice|timeout|setsid|stdbuf|chrt|taskset|time|chroot|unshare|nsenter|flock|firejail"
+    r"|bwrap|flatpak-spawn|flatpak|systemd-nspawn|machinectl|strace|ltrace|valgrind|gdb|lldb"
+    r"|perf|caffeinate|sandbox-exec|arch|launchctl|xvfb-run|dbus-run-session|dbus-launch"
+    r"|torsocks|proxychains4?|faketime|fakeroot|unbuffer|rlwrap|catchsegv|entr|exec|eval"
+    r"|command|builtin|source|busybox|toybox|tmux|screen|byobu|zellij|dtach|abduco"
+    r"|xterm|uxterm|gnome-terminal|konsole|kitty|alacritty|wezterm|foot|terminator|tilix"
+    r"|xfce4-terminal|mate-terminal|lxterminal|qterminal|urxvt|rxvt|st|x-terminal-emulator"
+    r"|vi|vim|nvim|view|ex|gvim|emacs|emacsclient|less|more|most|make|gmake|bmake|just"
+    r"|npm|npx|yarn|pnpm|bunx|pip[0-9.]*|pipx|uv|uvx|cargo|go|gem|brew|apt|apt-get|dnf|yum"
+    r"|pacman|zypper|snap|nix|nix-shell|nix-env|guix|docker|podman|kubectl|shortcuts|automator"
+)
+# Programs that open what a whole argument names, which may be a file or an application
+# to launch: free text reaches them only percent-encoded inside a URL template.
+_OPENERS = re.compile(
+    r"open|xdg-open|gio|kde-open[0-9]*|kioclient[0-9]*|exo-open|gnome-open|gvfs-open|wslview"
+    r"|mimeopen|handlr|see|run-mailcap|sensible-browser|x-www-browser|www-browser"
+)
+# Wrappers whose command octopus finds exactly: before it only these flags (no argument),
+# --name=value options and "--"; any other option and free text may not follow at all.
+_WRAPPERS: dict[str, frozenset[str]] = {
+    "systemd-run": frozenset(
+        {"--user", "--system", "--scope", "-q", "--quiet", "-G", "--collect", "--no-block"}
+        | {"--wait", "-d", "--same-dir", "-r", "--remain-after-exit", "--send-sighup"}
+        | {"--no-ask-password", "-P", "--pipe", "-t", "--pty"}
+    ),
+}
+# Options whose argument (the next element, or the text after "=") a program may run as
+# code: -c, -e, -x ... alone or in a short cluster (-ec, -ne), single-dash words
+# (PowerShell's -Command, find's -exec), cmd's /c, and long options named like code.
+_SHORT_CODE_OPTION = re.compile(r"-(?=[A-Za-z]{0,2}[ceExS])[A-Za-z]{1,3}")
+_WORD_CODE_OPTION = re.compile(
+    r"-(?:command|encodedcommand|ec|file|exec|execdir|ok|okdir|eval|script|run|cmd)", re.I
+)
+_SLASH_CODE_OPTION = re.compile(r"/[ckrCKR]")
+_CODE_WORDS = re.compile(
+    r"(?:^|[-_])(?:command|cmd|exec|execute|eval|evaluate|expr|expression|script|shell|rsh"
+    r"|program|prog|require|import|load|preload|loader|source|run|hook|pager|editor|rcfile"
+    r"|init|startup|interpreter|code|split|env|setenv|environment|property|config|plugin"
+    r"|module)(?:$|[-_])",
+    re.I,
+)
+_LONG_OPTION_PREFIX = re.compile(r"--[A-Za-z0-9][A-Za-z0-9_.-]*=")
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_LOCAL_SCHEMES = frozenset({"file", "javascript", "data", "vbscript"})
+_ENCODERS = frozenset({"url", "mailto", "tel"})  # filters that percent-encode for a URL
+_BARE_WORD = re.compile(r"[a-z][a-z0-9-]*")  # a subcommand (deno run), not a script file
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _SIMPLE_CHOICE = re.compile(r"[A-Za-z0-9_.:@+-]*")
 _CLOSED_FORMATS = {"time24", "datetime", "language"}
@@ -97,7 +179,12 @@ _MAC_ADDRESS = re.compile(r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}")
 
 @dataclass(frozen=True)
 class Filter:
-    """A pure transformation of a validated value; ``closes`` marks a charset-limited output."""
+    """A pure transformation of a validated value.
+
+    ``closes`` marks an output from a fixed set whatever the input (a number, a bool, a
+    fixed format). The URL encoders (url, mailto, tel) do not close: their output still
+    carries free text, percent-encoded, and may only sit inside a URL template.
+    """
 
     name: str
     accepts: frozenset[str]
@@ -137,7 +224,7 @@ FILTERS: dict[str, Filter] = {
             frozenset({"str", "int", "float"}),
             "str",
             lambda v: quote(_text(v), safe=""),
-            True,
+            False,
             "percent-encode for a URL query value or path segment",
         ),
         Filter(
@@ -145,10 +232,10 @@ FILTERS: dict[str, Filter] = {
             frozenset({"str"}),
             "str",
             lambda v: quote(v, safe="@"),
-            True,
+            False,
             "percent-encode an address for mailto:, keeping '@'",
         ),
-        Filter("tel", frozenset({"str"}), "str", _tel, True, "phone number for a tel: URI"),
+        Filter("tel", frozenset({"str"}), "str", _tel, False, "phone number for a tel: URI"),
         Filter(
             "percent",
             _NUMBERS,
@@ -410,12 +497,194 @@ def parse_element(element: str) -> list[str | Placeholder]:
     return parts
 
 
-def _is_interpreter(element: str) -> bool:
-    return bool(_INTERPRETERS.fullmatch(Path(element).name))
+def _merged(parts: list[str | Placeholder]) -> list[str | Placeholder]:
+    """``parse_element`` parts with neighbouring literal pieces joined into one."""
+    out: list[str | Placeholder] = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] += part
+        else:
+            out.append(part)
+    return out
 
 
-def _is_joiner(element: str) -> bool:
-    return bool(_JOINERS.fullmatch(Path(element).name))
+def _takes_code(option: str) -> bool:
+    """Whether a program may run the argument of this literal option as code."""
+    if option.startswith("--"):
+        return bool(_CODE_WORDS.search(option[2:].split("=", 1)[0]))
+    return any(
+        p.fullmatch(option) for p in (_SHORT_CODE_OPTION, _WORD_CODE_OPTION, _SLASH_CODE_OPTION)
+    )
+
+
+def _free_shape(parts: list[str | Placeholder], free: list[Placeholder]) -> tuple[str, str]:
+    """How free text sits in an element: ``whole``, ``option`` (``--name={x}``) or ``url``
+    (percent-encoded after a literal scheme), else why not; and its ``--name=`` prefix."""
+    if len(parts) == 1:
+        return "whole", ""
+    head = parts[0]
+    if not isinstance(head, str):
+        return "is spliced into literal text", ""
+    option = _LONG_OPTION_PREFIX.match(head)
+    prefix = option.group(0) if option else ""
+    if prefix and head == prefix and len(parts) == 2:
+        return "option", prefix
+    scheme = _URL_SCHEME.match(head, len(prefix))
+    text = "".join(p for p in parts if isinstance(p, str))
+    if scheme is None or any(c.isspace() or not c.isprintable() for c in text):
+        return "is spliced into literal text", prefix  # a URL holds no blanks
+    if scheme.group(1).lower() in _LOCAL_SCHEMES:
+        return f"may not choose what a {scheme.group(1)}: URL opens", prefix
+    if not all(h.filters and h.filters[-1] in _ENCODERS for h in free):
+        return "is not percent-encoded for the URL (end it with |url, |mailto or |tel)", prefix
+    return "url", prefix
+
+
+def _program_kind(element: str) -> tuple[str, frozenset[str]] | None:
+    """What kind of program ``element`` names (see the lists above), or None if none."""
+    name = Path(element).name
+    if name in _WRAPPERS:
+        return "wrapper", _WRAPPERS[name]
+    for pattern, code_options in _INTERPRETERS:
+        if pattern.fullmatch(name):
+            return "interpreter", code_options
+    for kind, pattern in (("joiner", _JOINERS), ("runner", _RUNNERS), ("opener", _OPENERS)):
+        if pattern.fullmatch(name):
+            return kind, frozenset()
+    return None
+
+
+@dataclass(frozen=True)
+class _Program:
+    """A program in a handler's argv, and from where on free text may be its argument."""
+
+    index: int
+    name: str
+    kind: str  # "interpreter", "wrapper", "joiner", "runner" or "opener"
+    data_from: int | None  # the first element free text may fill; None: no element
+    why: str  # why free text may not come earlier
+
+
+def _script_end(
+    argv: tuple[str, ...],
+    literal: list[bool],
+    free: list[list[Placeholder]],
+    at: int,
+    code: frozenset[str],
+) -> tuple[int | None, str]:
+    """Where the arguments of the interpreter ``argv[at]`` start: after its literal script
+    (a file right after it) or literal code after its code options; else None and why."""
+    name = Path(argv[at]).name
+    first = at + 1
+    if first >= len(argv):
+        return None, "there is no script"
+    if argv[first] in code:
+        end = first
+        while (
+            end + 1 < len(argv)
+            and argv[end] in code
+            and not free[end + 1]
+            and not argv[end + 1].startswith("-")
+        ):
+            end += 2
+        if end == first:
+            return None, f"{argv[first]!r} must be followed by literal code"
+        return end, ""
+    if argv[first].startswith("-"):
+        options = ", ".join(sorted(code)) or "none"
+        return None, (
+            f"octopus cannot tell where the script starts after {argv[first]!r} (the script "
+            f"must come right after {name}: a file, or literal code after {options})"
+        )
+    if not literal[first]:
+        return None, "the script must be literal text"
+    if _BARE_WORD.fullmatch(argv[first]):
+        return None, f"{argv[first]!r} looks like a subcommand, not a script file"
+    return first + 1, ""
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What :func:`_programs` found in a handler's argv."""
+
+    programs: list[_Program]  # programs that run code or commands, in argv order
+    heads: set[int]  # where a program is named: argv[0], a wrapper's command, look-alikes
+    starts: set[int]  # where a program's own options start: heads and interpreter scripts
+
+    def head(self, index: int) -> int:
+        """The program whose argument ``argv[index]`` is (the last head before it)."""
+        return max(h for h in self.heads if h < index)
+
+    def options_ended(self, argv: tuple[str, ...], index: int) -> bool:
+        """Whether a literal ``--`` ends the options of the program ``argv[index]`` goes to."""
+        start = max(s for s in self.starts if s < index)
+        return "--" in argv[start + 1 : index]
+
+
+def _programs(argv: tuple[str, ...], literal: list[bool], free: list[list[Placeholder]]) -> _Layout:
+    """Programs that run code or commands, and where each program's arguments start.
+
+    Heads are argv[0] and the command of a wrapper; any other literal element that names
+    such a program is checked as if a program started there, since octopus cannot know
+    that it does not. An interpreter's own options end at its script.
+    """
+    programs: dict[int, _Program] = {}
+    heads = {0}
+    starts = {0}
+    zeroth: set[int] = set()  # the $0 after ``sh -c CODE``: the script's name, never run
+
+    def visit(at: int) -> None:
+        found = _program_kind(argv[at])
+        if found is None or at in programs:
+            return
+        kind, extra = found
+        name = Path(argv[at]).name
+        data_from: int | None = None
+        why = f"{name} runs its arguments as a command"
+        if kind == "joiner":
+            why = f"{name} joins its arguments into a shell command line"
+        elif kind == "opener":
+            data_from = at + 1
+        elif kind == "interpreter":
+            data_from, why = _script_end(argv, literal, free, at, extra)
+            if data_from is not None:
+                starts.add(data_from - 1)
+                if re.fullmatch(_POSIX_SHELLS, name) and argv[at + 1] == "-c":
+                    zeroth.add(data_from)
+        elif kind == "wrapper":
+            command, why = None, f"octopus cannot tell which argument {name} runs"
+            for index in range(at + 1, len(argv)):
+                element = argv[index]
+                if element == "--":
+                    command = index + 1 if index + 1 < len(argv) else None
+                    break
+                if _LONG_OPTION_PREFIX.match(element) or (literal[index] and element in extra):
+                    continue
+                if element.startswith("-"):
+                    why = f"{element!r} is not an option of {name} that octopus knows"
+                    break
+                command = index
+                break
+            if command is not None:
+                if not literal[command] or argv[command].startswith("-"):
+                    raise HandlerError(
+                        f"argv[{command}] {argv[command]!r}: the program that {name} runs "
+                        "must be literal text"
+                    )
+                data_from = command + 1
+                heads.add(command)
+                starts.add(command)
+        programs[at] = _Program(at, name, kind, data_from, why)
+        if kind == "wrapper" and data_from is not None:
+            visit(data_from - 1)
+
+    visit(0)
+    for index in range(1, len(argv)):
+        if literal[index] and index not in zeroth and _program_kind(argv[index]) is not None:
+            heads.add(index)
+            starts.add(index)
+            visit(index)
+    return _Layout(sorted(programs.values(), key=lambda p: p.index), heads, starts)
 
 
 def _param_closed(param: Parameter) -> bool:
@@ -465,39 +734,102 @@ class Handler:
         return [p for e in self.argv for p in parse_element(e) if isinstance(p, Placeholder)]
 
     def check(self) -> None:
-        """Static checks: names, filters and types fit the function; interpreter rules hold."""
+        """Static checks: names, filters and types fit the function, and free text only
+        fills arguments that no program runs as code (see :meth:`_layout`)."""
+        self._layout()
+
+    def _layout(self) -> _Layout:
+        """Check the templates; return where each program's own arguments start.
+
+        Free text (a value not closed to fixed choices, numbers or formats) may fill only
+        a whole argv element, the value of a ``--name=`` option, or a percent-encoded
+        part of a URL after a literal scheme; and never an element after an option that
+        runs code (-c, -e, --eval ...), at or before an interpreter's literal script, or
+        after a program that runs its arguments as a command (see the lists above).
+        """
         if not self.argv:
             raise HandlerError("argv is empty")
         if parse_element(self.argv[0]) != [self.argv[0]]:
-            raise HandlerError(f"the program {self.argv[0]!r} must be literal text")
-        literals = [e for e in self.argv if "{" not in e]
-        interpreter = any(_is_interpreter(e) for e in literals)
-        joiner = next((Path(e).name for e in literals if _is_joiner(e)), None)
-        literal_script_seen = False
-        for index, element in enumerate(self.argv):
-            parts = parse_element(element)
-            holders = [p for p in parts if isinstance(p, Placeholder)]
-            if not holders and index > 0 and not element.startswith("-"):
-                literal_script_seen = True
-            for holder in holders:
-                closed = self._check_placeholder(holder)
-                if joiner and not closed:
+            raise HandlerError(
+                f"the program {self.argv[0]!r} must be literal text",
+                hint="name the program itself in argv[0] and pass values as later arguments",
+            )
+        parsed = [_merged(parse_element(e)) for e in self.argv]
+        free = [
+            [p for p in parts if isinstance(p, Placeholder) and not self._check_placeholder(p)]
+            for parts in parsed
+        ]
+        literal = [all(isinstance(p, str) for p in parts) for parts in parsed]
+        layout = _programs(self.argv, literal, free)
+        for index, holders in enumerate(free):
+            if holders:
+                self._check_free(index, parsed[index], holders, literal, layout)
+        return layout
+
+    def _check_free(
+        self,
+        index: int,
+        parts: list[str | Placeholder],
+        holders: list[Placeholder],
+        literal: list[bool],
+        layout: _Layout,
+    ) -> None:
+        """Refuse free text in ``argv[index]`` unless it is data wherever it lands."""
+        element = self.argv[index]
+        name = holders[0].name
+        here = f"argv[{index}] {element!r}: free text {{{name}}}"
+        program = Path(self.argv[layout.head(index)]).name
+        as_argument = (
+            f"give it an argument of its own after literal code and read it there, e.g. "
+            f'["sh", "-c", "echo \\"$1\\"", "sh", "{{{name}}}"] ($1, item 1 of argv, sys.argv[1])'
+        )
+        previous = self.argv[index - 1]
+        shape, prefix = _free_shape(parts, holders)
+        if literal[index - 1] and "=" not in previous and _takes_code(previous):
+            raise HandlerError(
+                f"{here} must not become code of {program}: it follows {previous!r}, an "
+                "option whose argument is run as code",
+                hint=as_argument,
+            )
+        if prefix and _takes_code(prefix[:-1]):
+            raise HandlerError(
+                f"{here} must not become code of {program}: {prefix!r} is an option whose "
+                "value is run as code",
+                hint=as_argument,
+            )
+        if shape not in ("whole", "option", "url"):
+            raise HandlerError(
+                f"{here} {shape}: a value may only be a whole argument, the value of a "
+                "--name= option or a percent-encoded part of a URL",
+                hint=f'make it an argument of its own ("{{{name}}}"), or percent-encode it in '
+                f'a URL ("https://example.test/?q={{{name}|url}}")',
+            )
+        for prog in layout.programs:
+            if prog.index >= index:
+                break
+            if prog.kind == "opener":
+                if shape != "url":
                     raise HandlerError(
-                        f"free text {{{holder.name}}} cannot be passed through {joiner}, "
-                        "which joins its arguments into a shell command line"
+                        f"{here} may reach {prog.name} only percent-encoded in a URL: as a "
+                        "whole argument it could name a file or an application to launch",
+                        hint=f'use a URL template such as "https://example.test/?q={{{name}|url}}"',
                     )
-                if interpreter and not closed:
-                    previous = self.argv[index - 1]
-                    option = previous.startswith("-") and previous != "--"
-                    if len(parts) != 1 or option or not literal_script_seen:
-                        raise HandlerError(
-                            f"free text {{{holder.name}}} must not become code of "
-                            f"{Path(self.argv[0]).name}: pass it as a whole argument after "
-                            "the literal script (or use a closed value or filter)"
-                        )
+            elif prog.data_from is None or index < prog.data_from:
+                if prog.kind == "interpreter":
+                    raise HandlerError(
+                        f"{here} must not become code of {prog.name}: only whole arguments "
+                        f"after its literal script are data, and {prog.why}",
+                        hint=as_argument,
+                    )
+                raise HandlerError(
+                    f"{here} cannot be passed through {prog.name}: {prog.why}",
+                    hint=f"run the program directly rather than through {prog.name}, or use "
+                    "a parameter with fixed choices",
+                )
 
     def _check_placeholder(self, holder: Placeholder) -> bool:
-        """Type-check one placeholder; return whether its text is from a closed charset."""
+        """Type-check one placeholder; return whether its text is closed (a fixed choice, a
+        number, a bool, a fixed format or a prepared value), not free text."""
         param = self.function.parameter(holder.name)
         if param is not None:
             kind, closed = param.type, _param_closed(param)
@@ -534,7 +866,7 @@ class Handler:
                 f"{call.call_string()} has a nested call; handlers run single calls only",
                 hint="run the inner call first and pass its result as a plain value",
             )
-        self.check()
+        layout = self._layout()
         for param in self.function.parameters:
             if param.name not in call.arguments:
                 raise HandlerError(f"{call.name} is missing argument {param.name!r}")
@@ -545,7 +877,7 @@ class Handler:
         prepared: dict[str, str] = {}
         files: list[PendingFile] = []
         argv: list[str] = []
-        for element in self.argv:
+        for index, element in enumerate(self.argv):
             text = ""
             for part in parse_element(element):
                 if isinstance(part, str):
@@ -564,7 +896,11 @@ class Handler:
                 piece = _text(value)
                 if "\x00" in piece:
                     raise HandlerError(f"{part.name} contains a NUL character")
-                if not text and piece.startswith("-") and "--" not in argv:
+                if (
+                    not text
+                    and piece.startswith("-")
+                    and not layout.options_ended(self.argv, index)
+                ):
                     raise HandlerError(
                         f"{part.name}={piece!r} starts with '-' and could be read as an option"
                     )
@@ -656,10 +992,11 @@ def _read_toml(file: Path) -> dict[str, Any]:
         ) from None
 
 
-def _bad(file: Path, message: str) -> FunctionSetError:
+def _bad(file: Path, message: str, hint: str | None = None) -> FunctionSetError:
     return FunctionSetError(
         f"{file}: {message}",
-        hint="handlers look like: [handlers.search_youtube_videos] "
+        hint=hint
+        or "handlers look like: [handlers.search_youtube_videos] "
         'linux = ["xdg-open", "https://www.youtube.com/results?search_query={query|url}"]',
     )
 
@@ -740,7 +1077,7 @@ def _build(
     try:
         handler.check()
     except HandlerError as exc:
-        raise _bad(file, f"{where}: {exc.message}") from None
+        raise _bad(file, f"{where}: {exc.message}", exc.hint) from None
     return handler
 
 

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -163,8 +164,8 @@ def test_hostile_arguments_reach_the_handler_as_single_literal_elements(
 def test_placeholders_inside_an_element_never_split_it(
     fset: FunctionSet, tmp_path: Path, recorder: Path
 ) -> None:
-    # An executable script as the program (not an interpreter), so text may sit inside
-    # an element next to literal text.
+    # An executable script as the program (not an interpreter): free text fills a whole
+    # element, a --name= value or a percent-encoded part of a URL, never more or less.
     program = tmp_path / "record-argv"
     program.write_text(f"#!{sys.executable}\n{RECORDER}", encoding="utf-8")
     program.chmod(program.stat().st_mode | stat.S_IXUSR)
@@ -177,7 +178,8 @@ def test_placeholders_inside_an_element_never_split_it(
                 str(out),
                 "--to={contact_name}",
                 "https://example.test/?q={message|url}",
-                "{{literal}} {message}",
+                "{{literal}}",
+                "{message}",
             ]
         },
     )
@@ -191,7 +193,8 @@ def test_placeholders_inside_an_element_never_split_it(
     assert recorded(out) == [
         "--to=Bob & Alice",
         "https://example.test/?q=%3B%20rm%20-rf%20~%20%24%28id%29%20%60id%60%20%27x%27%20%22y%22%0Az",
-        "{literal} " + message,
+        "{literal}",
+        message,
     ]
 
 
@@ -622,9 +625,38 @@ def test_malformed_handler_file_names_the_file_and_hints(fset: FunctionSet, tmp_
         ([sys.executable, "{query}"], "must not become code"),
         (["osascript", "-e", 'display notification "{query}"'], "must not become code"),
         (["osascript", "-e", "{query}"], "must not become code"),
-        (["env", "{query}"], "must not become code"),
-        (["systemd-run", "--user", "{query}"], "must not become code"),
+        (["env", "{query}"], "cannot be passed through env"),
+        (["systemd-run", "--user", "{query}"], "the program that systemd-run runs must be"),
+        (["systemd-run", "--user", "-p", "X=1", "true", "{query}"], "'-p' is not an option"),
+        (["systemd-run", "--user", "--", "sh", "{query}"], "must not become code of sh"),
+        (["systemd-run", "--description={query}", "true"], "cannot be passed through systemd"),
         (["ssh", "host", "echo", "{query}"], "joins its arguments"),
+        (["/bin/rbash", "-c", "echo {query}"], "code of rbash: it follows '-c'"),
+        (["rbash", "-c", "{query}"], "code of rbash: it follows '-c'"),
+        (["perl", "-ne", "print", "{query}"], "script starts after '-ne'"),
+        (["perl", "-ne", "{query}"], "code of perl: it follows '-ne'"),
+        (["notify-send", "Found: {query|url}"], "spliced into literal text"),
+        (["find", ".", "-exec", "{query}", ";"], "code of find: it follows '-exec'"),
+        (["git", "-c", "{query}"], "code of git: it follows '-c'"),
+        (["pwsh", "-Command", "{query}"], "code of pwsh: it follows '-Command'"),
+        (["notify-send", "--eval={query}"], "'--eval=' is an option whose value is run"),
+        (["tmux", "new-session", "-d", "echo {query}"], "spliced into literal text"),
+        (["tmux", "new-session", "-d", "{query}"], "cannot be passed through tmux"),
+        (["screen", "-dm", "{query}"], "cannot be passed through screen"),
+        (["timeout", "5", "{query}"], "cannot be passed through timeout"),
+        (["sudo", "-u", "me", "notify-send", "{query}"], "cannot be passed through sudo"),
+        (["xargs", "-0", "{query}"], "cannot be passed through xargs"),
+        (["cmd", "/c", "echo", "{query}"], "joins its arguments"),
+        (["notify-send", "Found: {query}"], "spliced into literal text"),
+        (["notify-send", "{query}{query}"], "spliced into literal text"),
+        (["curl", "https://x.test/?q={query}"], "not percent-encoded for the URL"),
+        (["xdg-open", "file:///tmp/{query|url}"], "may not choose what a file: URL opens"),
+        (["xdg-open", "{query}"], "only percent-encoded in a URL"),
+        (["open", "-a", "Safari", "{query|url}"], "only percent-encoded in a URL"),
+        ([sys.executable, "-u", "script.py", "{query}"], "cannot tell where the script starts"),
+        (["node", "inspect", "{query}"], "looks like a subcommand"),
+        (["osascript", "-l", "JavaScript", "{query}"], "cannot tell where the script starts"),
+        (["notify-send", "--", "sh", "{query}"], "must not become code of sh"),
         (["xdg-open", "{ics_file}"], "needs parameters title, start_time, end_time"),
     ],
 )
@@ -684,6 +716,98 @@ def test_free_text_may_follow_a_literal_script_as_a_whole_argument(
     assert handler is not None
     hostile = '" & (do shell script "rm -rf ~") & "'
     assert handler.build_argv(call_of(fset, 7, "bob", hostile))[-1] == hostile
+
+
+@pytest.mark.parametrize(
+    ("argv", "last"),
+    [
+        (["sh", "-c", 'printf "%s\\n" "$1"', "sh", "{message}"], "{message}"),
+        (["bash", "-c", 'echo "$1"', "bash", "{message}"], "{message}"),
+        ([sys.executable, "/opt/x/notify.py", "{contact_name}", "{message}"], "{message}"),
+        (["perl", "-e", "print $ARGV[0]", "{message}"], "{message}"),
+        (["awk", "{{print FILENAME}}", "{message}"], "{message}"),
+        (["notify-send", "--app-name=octopus", "--body={message}"], "--body={message}"),
+        (["notify-send", "--", "{contact_name}", "{message}"], "{message}"),
+        (
+            ["systemd-run", "--user", "--quiet", "--", "notify-send", "--", "{message}"],
+            "{message}",
+        ),
+        (
+            ["curl", "--url=https://x.test/?q={message|url}"],
+            "--url=https://x.test/?q={message|url}",
+        ),
+        (["xdg-open", "sms:?body={message|url}"], "sms:?body={message|url}"),
+    ],
+)
+def test_free_text_as_a_whole_argument_of_data_is_accepted(
+    fset: FunctionSet, tmp_path: Path, argv: list[str], last: str
+) -> None:
+    override = write_override(tmp_path, {"send_text_message": argv})
+    handler = load_handlers(fset, override).for_function("send_text_message")
+    assert handler is not None
+    hostile = "x\"; rm -rf ~; `id` $(id) '\n"
+    built = handler.build_argv(call_of(fset, 7, "bob", hostile))
+    assert len(built) == len(argv) and built[:-1] == [
+        "bob" if a == "{contact_name}" else a.replace("{{", "{").replace("}}", "}")
+        for a in argv[:-1]
+    ]
+    encoded = quote(hostile, safe="")
+    assert built[-1] == last.replace("{message}", hostile).replace("{message|url}", encoded)
+
+
+def test_a_double_dash_before_a_wrapped_command_does_not_end_its_options(
+    fset: FunctionSet, tmp_path: Path
+) -> None:
+    # The "--" ends systemd-run's options, not notify-send's: "-u" would be its option.
+    early = ["systemd-run", "--user", "--", "notify-send", "{message}"]
+    late = ["systemd-run", "--user", "notify-send", "--", "{message}"]
+    call = call_of(fset, 7, "bob", "-u critical")
+    for argv, refused in ((early, True), (late, False)):
+        override = write_override(tmp_path, {"send_text_message": argv})
+        handler = load_handlers(fset, override).for_function("send_text_message")
+        assert handler is not None
+        if refused:
+            with pytest.raises(HandlerError, match="could be read as an option"):
+                handler.build_argv(call)
+        else:
+            assert handler.build_argv(call)[-1] == "-u critical"
+
+
+@pytest.mark.parametrize(
+    ("argv", "element", "why"),
+    [
+        # The issue: rbash is in no list of interpreters, and the value was spliced into code.
+        (["/bin/rbash", "-c", "echo {query}"], "argv[2] 'echo {query}'", "code of rbash"),
+        (["tmux", "new-session", "-d", "echo {query}"], "argv[3] 'echo {query}'", "spliced"),
+        (["env", "sh", "-c", "echo {query}"], "argv[3] 'echo {query}'", "code of sh"),
+    ],
+    ids=["rbash", "tmux", "env-sh"],
+)
+def test_a_handler_that_makes_a_value_code_is_refused_at_load_in_one_clear_line(
+    fset: FunctionSet, tmp_path: Path, handler_home: Path, argv: list[str], element: str, why: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from octopus_cli.cli import app
+
+    override = write_override(tmp_path, {"search_youtube_videos": argv})
+    with pytest.raises(FunctionSetError) as caught:
+        load_handlers(fset, override)
+    error = caught.value
+    assert error.exit_code == ExitCode.BAD_INPUT == 7
+    assert "\n" not in error.message and error.hint and "\n" not in error.hint
+    assert error.message.startswith(f"{override}: [handlers.search_youtube_videos] linux: ")
+    assert f"{element}: free text {{query}}" in error.message and why in error.message
+    assert '"{query}"' in error.hint  # what to do: give the value an argument of its own
+
+    # The same file as the user's handlers.toml: the CLI says so and exits 7, runs nothing.
+    user = paths.handlers_override_file()
+    user.parent.mkdir(parents=True)
+    user.write_text(override.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["functions"])
+    assert result.exit_code == 7
+    assert f"Error: {user}: [handlers.search_youtube_videos] " in result.stderr
+    assert element in result.stderr
 
 
 def test_override_replaces_one_platform_and_keeps_the_other(
