@@ -76,12 +76,10 @@ class BatchedCaller:
     llama.cpp's CPU kernels are not batch-invariant: a token's logits move by a few ulps
     with the other rows of its ubatch (n = 1 takes another matmul path than n > 1), and
     a quantized model's int8 activations can turn that into a visible logit change. So
-    answers match ``ask``'s but for near-ties. Measured on octopus-mini's 916 held-out
-    queries at 16 slots: 8 calls differ from ``--batch 1``'s, 2 of them in the function;
-    as many are right either way (798 exact calls against 796). Evaluating each prompt
-    suffix alone, as this class once did, had as many function changes (n_kv differs
-    from the one-at-a-time context; the previous octopus-mini: 3 against 3) and cost 10
-    to 20 % of the throughput.
+    answers match ``ask``'s but for near-ties (how many differ: docs/results.md). A new
+    query's prompt suffix rides in the same ``llama_decode`` as the other sequences'
+    next tokens: evaluating each suffix alone changes as many answers and costs
+    throughput.
     """
 
     def __init__(self, caller: FunctionCaller, *, slots: int = DEFAULT_SLOTS) -> None:

@@ -157,10 +157,9 @@ def use_mmap(path: Path) -> bool:
     """Map small files, read large ones.
 
     On CPU, llama.cpp repacks the quantized weights into its own interleaved buffers. A
-    mapped file's pages stay resident beside that copy, so a 1.6 GB model peaks at 2.6 GB
-    of resident memory mapped and 1.7 GB read (measured with the 2.5 B Octopus-shaped
-    Q4_K_M, same speed). For a small file mapping starts about 0.1 s sooner and the
-    duplicate is small.
+    mapped file's pages stay resident beside that copy, so a large model would be held
+    nearly twice (docs/results.md has the figures for the 2.5 B Octopus-shaped file). For
+    a small file mapping starts sooner and the duplicate is small.
     """
     return path.stat().st_size < MMAP_LIMIT_BYTES
 

@@ -106,13 +106,13 @@ class TrainingError(OctopusError):
 class TrainOptions:
     """Everything that decides the result; all of it lands in the manifest."""
 
-    per_function: int = 450  # 150 gave 78 % on the held-out split, 450 85 % (then: counts)
+    per_function: int = 450  # examples per function (--count overrides it per function)
     irrelevant: int = 4500
     border: int = 0  # extra negatives from the out-of-scope requests at the set's borders
     counts: tuple[tuple[str, int], ...] = ()  # (function, examples) overriding per_function
     epochs: int = 1
     batch_size: int = 16
-    lr: float = 1e-3  # octopus-mini's rate: 3e-4 left it at 51 % on the held-out split
+    lr: float = 1e-3  # peak rate for the LoRA weights and new rows (docs/training.md)
     seed: int = 0
     max_steps: int | None = None  # stop early (quick trials); the schedule fits this length
     warmup_fraction: float = 0.05
