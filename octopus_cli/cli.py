@@ -43,7 +43,7 @@ class OctopusGroup(HelpGroup):
             silence_stdout()
             raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
         except KeyboardInterrupt:
-            err_console.print("Interrupted.")
+            _say_interrupted()
             raise typer.Exit(130) from None
 
 
@@ -151,9 +151,10 @@ def main() -> None:
         code: int | str | None = 0
     except SystemExit as exit_:
         code = exit_.code
+        if code == 130:  # Typer ends Ctrl-C during parsing with 130 and says nothing
+            _say_interrupted()
     except KeyboardInterrupt:  # outside a command, e.g. while importing
-        with contextlib.suppress(OSError, ValueError):
-            err_console.print("Interrupted.")
+        _say_interrupted()
         code = 130
     except BrokenPipeError:
         silence_stdout()
@@ -165,6 +166,17 @@ def main() -> None:
         silence_stdout()  # what is still buffered for stdout cannot fail again at exit
         code = ExitCode.ERROR
     _exit(0 if code is None else code if isinstance(code, int) else 1)
+
+
+_interrupt_said: list[bool] = []
+
+
+def _say_interrupted() -> None:
+    """The one line an interrupted run prints, once."""
+    if not _interrupt_said:
+        _interrupt_said.append(True)
+        with contextlib.suppress(OSError, ValueError):
+            err_console.print("Interrupted.")
 
 
 def _io_error(error: OSError) -> OctopusError:

@@ -128,7 +128,7 @@ def test_default_threshold_is_the_documented_one(queue_outputs) -> None:
 def test_on_a_terminal_did_you_mean_then_runs_when_confirmed(
     queue_outputs, recorded: Path, terminal: None
 ) -> None:
-    queue_outputs([(DOOR, 0.6), (DOOR, 0.6)])
+    queue_outputs([(DOOR, 0.4), (DOOR, 0.4)])
     declined = invoke("ask", "--run", "open sesame", input="n\n")
     assert declined.exit_code == 9
     assert "Did you mean open_or_lock_door(status='open')?" in declined.stderr

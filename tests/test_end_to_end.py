@@ -27,19 +27,19 @@ def test_convert_then_ask_gives_validated_calls(tmp_path: Path, octopus_home: Pa
     assert out.is_file()
     queries = b"take a selfie with the front camera\nset an alarm for 7:30\nhow tall is Everest\n"
     asked = subprocess.run(
-        [OCTOPUS, "ask", "-", "--model", str(out)],
+        [OCTOPUS, "ask", "-", "--min-confidence", "0", "--model", str(out)],
         input=queries,
         capture_output=True,
         env=env,
         timeout=300,
     )
-    assert asked.returncode == 0, asked.stderr.decode()
+    assert asked.returncode in (0, 8), asked.stderr.decode()  # random weights may ask
     records = [json.loads(line) for line in asked.stdout.decode().splitlines()]
     assert len(records) == 3
     for record in records:
         # Random weights, but the grammar and the converter's <nexa_end> (an end-of-generation
         # token in our files) still give a complete, validated call every time.
-        assert record["status"] in ("call", "irrelevant"), record
+        assert record["status"] in ("call", "irrelevant", "needs_input"), record
         assert record["raw"].endswith("<nexa_end>")
 
 

@@ -203,7 +203,8 @@ def throughput(model: BenchModel, options: BenchOptions) -> dict[str, Any]:
                 f"round {round_} of {options.throughput_rounds}"
             )
             command = [*_octopus_command(), "ask", "-", "--call", "--model", str(model.gguf)]
-            command += ["--batch", str(batch)]
+            # Every answer decoded and written: a steered or random model is never confident.
+            command += ["--batch", str(batch), "--min-confidence", "0"]
             if options.threads:
                 command += ["--threads", str(options.threads)]
             seconds, out = _timed_run(command, stdin)
