@@ -30,9 +30,10 @@ MISSING = "None"
 
 _FIGURE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\.?\d)(\s*(?:%|percent\b))?")
 _COUNTING_WORDS = {
-    word: value for word, value in NUMBER_WORDS.items() if word not in ("a", "an", "a few")
+    word: value
+    for word, value in NUMBER_WORDS.items()
+    if word not in ("a", "an", "a few", "a couple of")
 }
-_COUNTING_WORDS.pop("a couple of", None)
 _WORD_FIGURE = re.compile(
     r"\b("
     + "|".join(sorted(map(re.escape, _COUNTING_WORDS), key=len, reverse=True))
@@ -147,8 +148,9 @@ def out_of_range(query: str, param: Parameter) -> list[float]:
     """The figures the query states for ``param`` that its range rules out."""
     if param.type not in ("int", "float") or param.unit is not None:
         return []
-    allowed = set(fitting(param, stated_figures(query, param)))
-    return [f for f in stated_figures(query, param) if f not in allowed]
+    figures = stated_figures(query, param)
+    allowed = set(fitting(param, figures))
+    return [f for f in figures if f not in allowed]
 
 
 # A phone number as people write it: digit groups joined by spaces, dashes and brackets.
@@ -289,16 +291,16 @@ def grounded(query: str, param: Parameter, value: Any) -> bool:
         return True
     if param.choices is not None and param.copy:
         return value in named_choices(query, param)
-    if param.choices is not None or param.type == "bool" or value is None:
+    if param.choices is not None or param.type == "bool" or param.format == "language":
+        return True
+    if value is None:
         return True
     if param.type in ("int", "float"):
         figures = stated_figures(query, param)
         if param.unit is not None:
             figures += amounts_in(query, param.unit)
         return float(value) in {float(f) for f in figures}
-    if param.format is not None and param.format != "language":
+    if param.format is not None:
         found = format_matches(query, param.format)
         return str(value) in found or e164(str(value)) in {e164(f) for f in found}
-    if param.format == "language":
-        return True
     return f" {_normal(str(value))} " in f" {_normal(query)} "

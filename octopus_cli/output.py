@@ -77,12 +77,6 @@ def out_of_range_note(answer: Answer) -> str | None:
     return "; ".join(notes) or None
 
 
-def _explain_out_of_range(answer: Answer, console: Console) -> None:
-    note = out_of_range_note(answer)
-    if note:
-        console.print(Text(_safe(note), style="dim"))
-
-
 def render_answer(answer: Answer, console: Console) -> None:
     """Human view: the call in bold, one row per argument, and the latency."""
     outcome = answer.outcome
@@ -111,7 +105,8 @@ def render_answer(answer: Answer, console: Console) -> None:
                     Text(f"{call.name} needs ", style="yellow")
                     + Text("; ".join(f"{m['name']} ({m['wants']})" for m in call.missing_values()))
                 )
-        _explain_out_of_range(answer, console)
+        if note := out_of_range_note(answer):
+            console.print(Text(_safe(note), style="dim"))
     elif outcome.kind.is_failure:
         console.print(
             Text(f"Unusable answer ({outcome.kind}): ", style="red")

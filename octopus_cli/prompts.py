@@ -36,7 +36,7 @@ def settle(answer: Answer) -> Answer:
     if outcome.kind is OutcomeKind.NEEDS_INPUT:
         note = out_of_range_note(answer)
         if note:
-            err_console.print(f"[dim]{note}[/dim]", highlight=False)
+            err_console.print(note, style="dim", markup=False, highlight=False)
         for index, param in outcome.missing:
             name = outcome.calls[index].name
             for _ in range(3):
@@ -47,7 +47,7 @@ def settle(answer: Answer) -> Answer:
                     outcome = outcome.supplied(index, param.name, read_value(param, text))
                     break
                 except ValueError as problem:
-                    err_console.print(f"[yellow]{problem}[/yellow]", highlight=False)
+                    err_console.print(problem, style="yellow", markup=False, highlight=False)
             else:
                 return replace(answer, outcome=outcome)
     return replace(answer, outcome=outcome)
@@ -69,11 +69,8 @@ def _read_reply(prompt: str) -> str:
 def confirm_argv(argv: list[str]) -> bool:
     """Show the exact command and ask; anything but yes (EOF and Ctrl-C too) declines."""
     err_console.print("[bold]About to run:[/bold]", shlex.join(argv), markup=True, highlight=False)
-    err_console.print("Run it? [y/N] ", end="", markup=False)
     try:
-        answer = sys.stdin.readline()
-    except KeyboardInterrupt:
-        answer = ""
-    if not answer.endswith("\n"):  # EOF or Ctrl-C: end the prompt's line
+        return _ask_yes_no("Run it?")
+    except KeyboardInterrupt:  # end the prompt's line
         err_console.print()
-    return answer.strip().lower() in ("y", "yes")
+        return False

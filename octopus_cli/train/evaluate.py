@@ -19,6 +19,7 @@ every threshold afterwards).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 from collections.abc import Callable, Sequence
@@ -134,7 +135,7 @@ class ScoredLine:
     category: Category
     unjudged: Outcome | None = None  # the answer before the confidence threshold
 
-    @property
+    @functools.cached_property
     def ungrounded(self) -> list[str]:
         """Arguments of a call that acts whose value the query never gave."""
         outcome = self.answer.outcome
